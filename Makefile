@@ -1,0 +1,49 @@
+# m365_sync — developer entry points. `make test` and `make demo` are the two
+# commands a fresh machine needs; everything else is a step of theirs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+ODOO_SRC ?= /opt/odoo19
+export ODOO_SRC VENV PYTHON
+
+.PHONY: help venv test test-pure test-odoo bench demo lint format readme clean
+
+help:
+	@echo "make test   - virtualenv, pure suites, Odoo suites (when Odoo is at \$$ODOO_SRC)"
+	@echo "make demo   - sandbox tenant + Odoo database m365_demo with the addon, then serve Odoo"
+	@echo "make bench  - benchmarks against the sandbox with simulated latency"
+	@echo "make lint   - ruff (check + format), pylint-odoo, addon README up to date"
+
+venv:
+	@tools/venv.sh
+
+test:
+	@tools/test.sh all
+
+test-pure:
+	@tools/test.sh pure
+
+test-odoo:
+	@tools/test.sh odoo
+
+bench: venv
+	$(VENV)/bin/python -m bench
+
+demo:
+	@tools/demo.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pylint --rcfile=.pylintrc m365_sync
+	$(VENV)/bin/python tools/addon_readme.py --check
+
+readme:
+	$(VENV)/bin/python tools/addon_readme.py
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .test-runtime

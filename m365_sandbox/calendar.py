@@ -1,0 +1,466 @@
+"""Outlook calendar endpoints: calendarView (+ delta), events CRUD, instances.
+
+Graph rules reproduced here:
+
+* ``calendarView`` needs ``startDateTime`` and ``endDateTime`` (400
+  ``ErrorInvalidParameter`` otherwise), expands series into occurrences and
+  exceptions, pages 10 items by default (``$top`` or ``Prefer:
+  odata.maxpagesize``) with ``$skip`` next links.
+* ``calendarView/delta`` fixes its window in the first call, refuses
+  ``$select``/``$filter``/``$orderby``/``$search``/``$expand``, pages with
+  ``$skiptoken`` and ends a round with ``$deltatoken``; later rounds return
+  changed events and ``@removed`` for deleted ones and ones that left the
+  window; an expired or invalidated token is 410 ``syncStateNotFound``.
+* ``POST events`` is idempotent on ``transactionId`` per mailbox; ``PATCH``
+  and ``DELETE`` honour ``If-Match`` (bare change key, quoted, or the
+  ``W/"…"`` etag) with 412 ``ErrorIrresolvableConflict`` when it is stale.
+* ``Prefer: outlook.timezone`` (IANA or Windows name) sets the zone of
+  returned start/end, default UTC.
+* With only ``Calendars.ReadBasic(.All)`` subject, body, bodyPreview,
+  location(s) and attendees are left out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from . import permissions
+from .errors import (
+    GraphError,
+    invalid_user,
+    item_not_found,
+    mailbox_not_enabled,
+    sync_state_not_found,
+)
+from .events import EVENT_PROPERTIES, StoredEvent
+from .graphtypes import GraphRequest, GraphResponse, json_body, ok
+from .odata import decode_token, encode_token, link, page_size, parse_int, parse_select, prefer_get
+from .timezones import UTC, parse_query_datetime, zone
+
+if TYPE_CHECKING:
+    from .graph import GraphService
+
+EVENT_TYPE = "microsoft.graph.event"
+DELTA_FORBIDDEN = ("$select", "$filter", "$orderby", "$search", "$expand")
+
+
+class Target:
+    """The mailbox a request addresses and how much of it the caller may see."""
+
+    def __init__(self, user_id: str, basic: bool, path_prefix: str):
+        self.user_id = user_id
+        self.basic = basic
+        self.path_prefix = path_prefix  # "/users/{id}" or "/me", for links
+
+
+def _target(svc: GraphService, req: GraphRequest, write: bool) -> Target:
+    principal = req.principal
+    permissions.calendar_precheck(principal, write)
+    if req.params.get("me"):
+        if principal.is_app:
+            raise GraphError(
+                400, "BadRequest", "/me request is only valid with delegated authentication flow."
+            )
+        ref, prefix = principal.user_id or "", "/me"
+    else:
+        ref = req.params["user"]
+        prefix = f"/users/{ref}"
+    state = svc.state
+    with state.lock:
+        record = state.user_record(ref)
+        if record is None:
+            raise invalid_user(ref)
+        user_id = record.props["id"]
+        shared = state.shared_with(user_id, principal.user_id) if principal.user_id else None
+        basic = permissions.calendar_access(principal, user_id, shared, write)
+        if not record.has_mailbox or user_id not in state.mailboxes:
+            raise mailbox_not_enabled()
+    return Target(user_id, basic, prefix)
+
+
+def _query(req: GraphRequest, name: str) -> str | None:
+    # Outlook treats these query parameter names case-insensitively.
+    lowered = name.lower()
+    for key, value in req.query.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def _window(req: GraphRequest) -> tuple[datetime, datetime]:
+    start, end = _query(req, "startDateTime"), _query(req, "endDateTime")
+    if not start or not end:
+        raise GraphError(
+            400,
+            "ErrorInvalidParameter",
+            "This request requires a time window specified by the query string parameters "
+            "StartDateTime and EndDateTime.",
+        )
+    low = parse_query_datetime(start, "startDateTime")
+    high = parse_query_datetime(end, "endDateTime")
+    return low, high
+
+
+def _output_zone(req: GraphRequest) -> tuple[object, str, dict]:
+    """tzinfo and name for start/end, plus Preference-Applied headers."""
+    wanted = prefer_get(req.prefer, "outlook.timezone")
+    if wanted:
+        tz = zone(wanted)
+        if tz is not None:
+            return tz, wanted, {"Preference-Applied": f'outlook.timezone="{wanted}"'}
+    return UTC, "UTC", {}
+
+
+def _select(req: GraphRequest) -> list[str] | None:
+    return parse_select(
+        req.query.get("$select"), EVENT_PROPERTIES, EVENT_TYPE, "RequestBroker--ParseUri"
+    )
+
+
+def _merge_headers(*parts: dict) -> dict:
+    result: dict = {}
+    for part in parts:
+        for key, value in part.items():
+            if key == "Preference-Applied" and key in result:
+                result[key] = f"{result[key]}, {value}"
+            else:
+                result[key] = value
+    return result
+
+
+def _reject_filter(req: GraphRequest) -> None:
+    if "$filter" in req.query or "$search" in req.query:
+        raise GraphError(
+            400,
+            "ErrorInvalidUrlQueryFilter",
+            "The sandbox does not emulate $filter/$search on events; use calendarView.",
+        )
+
+
+def _paged_list(svc, req, target: Target, items, *, path: str, extra_params: dict) -> GraphResponse:
+    """Offset paging (``$skip``) the way Outlook lists and calendarView page."""
+    size, applied = page_size(req.query, req.prefer, 10, 1000)
+    skip = parse_int(_query(req, "$skip"), "$skip") or 0
+    tz, tz_name, tz_headers = _output_zone(req)
+    select = _select(req)
+    page = items[skip : skip + size]
+    with svc.state.lock:
+        value = [
+            event.render(key, tz=tz, tz_name=tz_name, select=select, basic=target.basic)
+            for _s, _i, event, key in page
+        ]
+    body = {
+        "@odata.context": f"{svc.base}/$metadata#{_context(target, path)}",
+        "value": value,
+    }
+    if skip + size < len(items):
+        params = dict(extra_params)
+        for name in ("$select", "$top", "$orderby"):
+            if name in req.query:
+                params[name] = req.query[name]
+        params["$skip"] = str(skip + size)
+        body["@odata.nextLink"] = link(svc.base, target.path_prefix + path, params)
+    headers = {"Preference-Applied": f"odata.maxpagesize={size}"} if applied else {}
+    return ok(body, headers=_merge_headers(tz_headers, headers))
+
+
+def _context(target: Target, path: str) -> str:
+    return f"users('{target.user_id}'){path}"
+
+
+def _order(req: GraphRequest, items: list) -> list:
+    orderby = req.query.get("$orderby")
+    if not orderby:
+        return items
+    name, _, direction = orderby.strip().partition(" ")
+    descending = direction.strip().lower() == "desc"
+    if name in ("start/dateTime", "start"):
+        return sorted(items, key=lambda item: (item[0], item[1]), reverse=descending)
+    if name in ("end/dateTime", "end"):
+        return sorted(
+            items,
+            key=lambda item: item[2].utc(
+                item[2].occurrence_times(item[3])[1] if item[3] else item[2].end
+            ),
+            reverse=descending,
+        )
+    if name in ("lastModifiedDateTime", "createdDateTime", "subject"):
+
+        def key(item):
+            event = item[2]
+            if name == "subject":
+                return (event.props.get("subject") or "").lower()
+            return event.modified if name == "lastModifiedDateTime" else event.created
+
+        return sorted(items, key=key, reverse=descending)
+    raise GraphError(
+        400, "ErrorInvalidProperty", f"The property '{name}' can't be used in $orderby."
+    )
+
+
+# -- calendarView -------------------------------------------------------------------
+
+
+def calendar_view(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=False)
+    _reject_filter(req)
+    low, high = _window(req)
+    with svc.state.lock:
+        items = svc.state.mailbox(target.user_id).view(low, high)
+    items = _order(req, items)
+    params = {
+        "startDateTime": _query(req, "startDateTime"),
+        "endDateTime": _query(req, "endDateTime"),
+    }
+    return _paged_list(svc, req, target, items, path="/calendarView", extra_params=params)
+
+
+def calendar_view_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=False)
+    state = svc.state
+    delta_text, skip_text = req.query.get("$deltatoken"), req.query.get("$skiptoken")
+    if delta_text or skip_text:
+        token = decode_token(delta_text or skip_text)
+        if (
+            not token
+            or token.get("k") != "cvdelta"
+            or token.get("u") != target.user_id
+            or not _alive(state, token)
+        ):
+            raise sync_state_not_found()
+        if delta_text:
+            token = {**token, "n": state.seq, "a": ""}  # a new round starts now
+    else:
+        forbidden = [name for name in DELTA_FORBIDDEN if name in req.query]
+        if forbidden:
+            raise GraphError(
+                400,
+                "ErrorInvalidUrlQuery",
+                "The following parameters are not supported with change tracking over the "
+                f"'CalendarView' resource: '{', '.join(forbidden)}'.",
+            )
+        low, high = _window(req)
+        token = {
+            "k": "cvdelta",
+            "u": target.user_id,
+            "ws": low.isoformat(),
+            "we": high.isoformat(),
+            "q": -1,
+            "n": state.seq,
+            "a": "",
+            "g": state.delta_generation,
+        }
+    low, high = datetime.fromisoformat(token["ws"]), datetime.fromisoformat(token["we"])
+    size, applied = page_size({}, req.prefer, 10, 1000)
+    tz, tz_name, tz_headers = _output_zone(req)
+    after = str(token.get("a", ""))
+    with state.lock:
+        box = state.mailbox(target.user_id)
+        if token["q"] < 0:
+            updated, removed = box.view(low, high), []
+        else:
+            updated, removed = box.changes_since(token["q"], low, high)
+        # Keyset paging on (start, id): changes between two pages never push an
+        # unchanged event past the page boundary (changed ones come back next round).
+        entries = sorted(
+            [(f"0|{item[0].isoformat()}|{item[1]}", "event", item) for item in updated]
+            + [(f"1|{event_id}", "removed", event_id) for event_id in removed]
+        )
+        entries = [entry for entry in entries if entry[0] > after]
+        page = entries[:size]
+        value = []
+        for _key, kind, item in page:
+            if kind == "event":
+                _start, _id, event, key = item
+                value.append(event.render(key, tz=tz, tz_name=tz_name, basic=target.basic))
+            else:
+                value.append(
+                    {
+                        "@odata.type": "#microsoft.graph.event",
+                        "id": item,
+                        "@removed": {"reason": "deleted"},
+                    }
+                )
+    body = {"@odata.context": f"{svc.base}/$metadata#Collection(event)", "value": value}
+    path = target.path_prefix + "/calendarView/delta"
+    if len(entries) > size:
+        nxt = {**token, "a": page[-1][0], "t": _stamp(state)}
+        body["@odata.nextLink"] = link(svc.base, path, {"$skiptoken": encode_token(nxt)})
+    else:
+        final = {**token, "q": token["n"], "a": "", "t": _stamp(state)}
+        body["@odata.deltaLink"] = link(svc.base, path, {"$deltatoken": encode_token(final)})
+    headers = {"Preference-Applied": f"odata.maxpagesize={size}"} if applied else {}
+    return ok(body, headers=_merge_headers(tz_headers, headers))
+
+
+def _stamp(state) -> int:
+    return int(state.now().timestamp())
+
+
+def _alive(state, token: dict) -> bool:
+    if token.get("g") != state.delta_generation:
+        return False
+    issued = token.get("t")
+    return issued is None or _stamp(state) - int(issued) <= state.delta_token_lifetime
+
+
+# -- events ------------------------------------------------------------------------
+
+
+def list_events(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=False)
+    _reject_filter(req)
+    with svc.state.lock:
+        events = list(svc.state.mailbox(target.user_id).events.values())
+    items = [(e.utc(e.start), e.id, e, None) for e in events]
+    items = _order(req, items)
+    return _paged_list(svc, req, target, items, path="/events", extra_params={})
+
+
+def _render_one(
+    svc,
+    req,
+    target: Target,
+    event: StoredEvent,
+    *,
+    key=None,
+    status: int = 200,
+    context: str = "/events/$entity",
+) -> GraphResponse:
+    tz, tz_name, tz_headers = _output_zone(req)
+    select = _select(req) if req.method == "GET" else None
+    with svc.state.lock:
+        body = event.render(key, tz=tz, tz_name=tz_name, select=select, basic=target.basic)
+    body = {"@odata.context": f"{svc.base}/$metadata#{_context(target, context)}", **body}
+    return ok(body, status, headers=tz_headers)
+
+
+def create_event(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=True)
+    payload = json_body(req)
+    event, _created = svc.state.create_event(target.user_id, payload)
+    response = _render_one(svc, req, target, event, status=201)
+    response.headers["Location"] = f"{svc.base}/users('{target.user_id}')/events('{event.id}')"
+    return response
+
+
+def _find(svc, target: Target, event_id: str):
+    try:
+        return svc.state.find_event(target.user_id, event_id)
+    except KeyError:
+        raise item_not_found() from None
+
+
+def get_event(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=False)
+    event, key = _find(svc, target, req.params["event_id"])
+    return _render_one(svc, req, target, event, key=key)
+
+
+def _check_if_match(req: GraphRequest, event: StoredEvent, key) -> None:
+    """412 unless If-Match names the current change key (any of Graph's forms)."""
+    header = req.headers.get("If-Match")
+    if not header:
+        return
+    current = (
+        event.exceptions[key].change_key
+        if key is not None and key in event.exceptions
+        else event.change_key
+    )
+    for candidate in header.split(","):
+        value = candidate.strip()
+        if value == "*":
+            return
+        if value.startswith("W/"):
+            value = value[2:]
+        value = value.strip().strip('"')
+        if value == current:
+            return
+    raise GraphError(
+        412,
+        "ErrorIrresolvableConflict",
+        "The send or update operation could not be performed because the change key passed in "
+        "the request does not match the current change key for the item.",
+    )
+
+
+def update_event(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=True)
+    payload = json_body(req)
+    state = svc.state
+    with state.lock:
+        event, key = _find(svc, target, req.params["event_id"])
+        _check_if_match(req, event, key)
+        event, key = state.patch_event(target.user_id, req.params["event_id"], payload)
+        return _render_one(svc, req, target, event, key=key)
+
+
+def delete_event(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=True)
+    state = svc.state
+    with state.lock:
+        event, key = _find(svc, target, req.params["event_id"])
+        _check_if_match(req, event, key)
+        state.remove_event(target.user_id, req.params["event_id"])
+    return GraphResponse(204, None, {})
+
+
+def instances(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=False)
+    low, high = _window(req)
+    event, key = _find(svc, target, req.params["event_id"])
+    if key is not None:
+        raise item_not_found()
+    with svc.state.lock:
+        items = []
+        for occ_key, start, _end in event.occurrences(low, high):
+            items.append((event.utc(start), f"{event.id}", event, occ_key))
+    path = f"/events/{event.id}/instances"
+    params = {
+        "startDateTime": _query(req, "startDateTime"),
+        "endDateTime": _query(req, "endDateTime"),
+    }
+    return _paged_list(svc, req, target, items, path=path, extra_params=params)
+
+
+# -- the calendar resource itself ----------------------------------------------------
+
+
+def _calendar(svc: GraphService, user_id: str) -> dict:
+    record = svc.state.user_record(user_id)
+    props = record.props if record else {}
+    return {
+        "id": "AAMkCal" + user_id.replace("-", ""),
+        "name": "Calendar",
+        "color": "auto",
+        "hexColor": "",
+        "isDefaultCalendar": True,
+        "changeKey": "fJKVL07sbkmIfHqjbDnRgQAAAAACJg==",
+        "canShare": True,
+        "canViewPrivateItems": True,
+        "canEdit": True,
+        "allowedOnlineMeetingProviders": ["teamsForBusiness"],
+        "defaultOnlineMeetingProvider": "teamsForBusiness",
+        "isTallyingResponses": True,
+        "isRemovable": False,
+        "owner": {"name": props.get("displayName"), "address": props.get("mail")},
+    }
+
+
+def get_calendar(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=False)
+    body = {
+        "@odata.context": f"{svc.base}/$metadata#{_context(target, '/calendar/$entity')}",
+        **_calendar(svc, target.user_id),
+    }
+    return ok(body)
+
+
+def list_calendars(svc: GraphService, req: GraphRequest) -> GraphResponse:
+    target = _target(svc, req, write=False)
+    body = {
+        "@odata.context": f"{svc.base}/$metadata#{_context(target, '/calendars')}",
+        "value": [_calendar(svc, target.user_id)],
+    }
+    return ok(body)
