@@ -1,0 +1,293 @@
+"""Access tokens for Graph, obtained and cached by msal.
+
+Why this file exists: Graph calls need a bearer token, and the two kinds the addon
+uses live differently.
+
+* :class:`AppTokenProvider` — application permissions (client credentials) for
+  contact sync, busy time, activity export and rooms. msal caches the token in the
+  app object's own in-memory cache and renews it shortly before expiry.
+* :class:`DelegatedTokenProvider` — one user's connected account for personal sync.
+  The token cache (refresh token included) is a serialised
+  ``msal.SerializableTokenCache`` blob that the addon stores on ``m365.account``.
+  Refresh tokens rotate on every use, so whenever msal changes the cache the new
+  blob is handed back through ``on_cache_change`` (and :attr:`cache_blob`): the
+  caller must persist it, or the next refresh may fail.
+
+Both build msal with ``http_client=`` a :class:`~m365_graph.http.PinnedSession`
+(the configured CA bundle wins over ``REQUESTS_CA_BUNDLE``), and with
+``instance_discovery=False`` when the authority is not one of Microsoft's own
+hosts (a sandbox or a custom authority would otherwise be "validated" against
+login.microsoftonline.com and rejected).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import msal
+import requests
+from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
+
+from .claims import decode_claims
+from .config import TenantConfig
+from .errors import AuthError, ReconnectNeeded, error_from_identity
+from .errors import transient_from_exception as _transient
+from .http import PinnedSession, host_of
+
+__all__ = [
+    "PERSONAL_SCOPES",
+    "SHARED_SCOPES",
+    "AppTokenProvider",
+    "DelegatedTokenProvider",
+    "TokenProvider",
+    "build_msal_app",
+    "msal_scopes",
+]
+
+# Delegated permissions of personal sync (DESIGN.md "Graph permissions per feature").
+PERSONAL_SCOPES: tuple[str, ...] = (
+    "User.Read",
+    "Calendars.ReadWrite",
+    "offline_access",
+    "openid",
+    "profile",
+    "email",
+)
+SHARED_SCOPES: tuple[str, ...] = (*PERSONAL_SCOPES, "Calendars.ReadWrite.Shared")
+
+# msal adds these itself and refuses them in its ``scopes`` arguments.
+_MSAL_RESERVED = frozenset({"openid", "profile", "offline_access"})
+
+
+class TokenProvider(Protocol):
+    """What :class:`~m365_graph.client.GraphClient` needs from a token source."""
+
+    kind: str  # "application" or "delegated"
+
+    def get_token(self, force_refresh: bool = False) -> str: ...
+
+
+def msal_scopes(config: TenantConfig, names: Sequence[str]) -> list[str]:
+    """Resource-qualified scopes minus those msal adds by itself."""
+    return [s for s in config.delegated_scopes(list(names)) if s not in _MSAL_RESERVED]
+
+
+def _is_microsoft_authority(config: TenantConfig) -> bool:
+    return (urlsplit(config.authority_host).hostname or "").lower() in WELL_KNOWN_AUTHORITY_HOSTS
+
+
+def build_msal_app(
+    config: TenantConfig,
+    *,
+    token_cache: msal.TokenCache | None = None,
+    session: requests.Session | None = None,
+) -> msal.ConfidentialClientApplication:
+    """A ``ConfidentialClientApplication`` for ``config``, errors mapped to the taxonomy.
+
+    msal fetches the tenant's OpenID configuration while constructing the app, so an
+    unknown tenant or an unreachable authority already fails here.
+    """
+    if not config.client_secret:
+        raise AuthError("The client secret is not set in the Microsoft 365 settings.")
+    http = session or PinnedSession(config.ca_bundle, config.timeout)
+    microsoft = _is_microsoft_authority(config)
+    try:
+        return msal.ConfidentialClientApplication(
+            config.client_id,
+            client_credential=config.client_secret,
+            authority=config.authority,
+            token_cache=token_cache,
+            http_client=http,
+            # Instance discovery asks login.microsoftonline.com whether the authority
+            # is known; a sandbox or custom host is not, so skip it for those.
+            instance_discovery=None if microsoft else False,
+            validate_authority=microsoft,
+        )
+    except requests.RequestException as exc:
+        raise _transient(
+            exc,
+            host=host_of(config.authority_host),
+            timeout=config.timeout,
+            what="Signing in to Microsoft 365",
+        ) from exc
+    except ValueError as exc:
+        # msal raises ValueError("... OIDC Discovery failed ... AADSTS90002 ...") for an
+        # unknown tenant, and for authority URLs it cannot parse.
+        # msal re-raises the discovery failure with a generic text; the identity
+        # platform's answer (with its AADSTS code) is in the chained exception.
+        texts, cause = [], exc
+        while cause is not None and len(texts) < 5:
+            texts.append(str(cause))
+            cause = cause.__cause__ or cause.__context__
+        text = " | ".join(texts)
+        mapped = error_from_identity(text, tenant=config.tenant, client_id=config.client_id)
+        if mapped.aadsts:
+            raise mapped from exc
+        raise AuthError(
+            f"The authority {config.authority} could not be used: check the tenant id and the "
+            f"authority host. ({str(exc).splitlines()[0][:200]})",
+            detail=text[:300],
+        ) from exc
+
+
+def _call_identity(config: TenantConfig, func: Callable[[], Any], what: str) -> Any:
+    """Run an msal call, turning network failures into :class:`Transient`."""
+    try:
+        return func()
+    except requests.RequestException as exc:
+        raise _transient(
+            exc, host=host_of(config.authority_host), timeout=config.timeout, what=what
+        ) from exc
+
+
+class AppTokenProvider:
+    """App-only tokens (client credentials) from msal's cache.
+
+    Thread-safe: one instance is shared by all threads of a job.
+    """
+
+    kind = "application"
+
+    def __init__(self, config: TenantConfig, *, session: requests.Session | None = None):
+        self.config = config
+        self._session = session
+        self._app: msal.ConfidentialClientApplication | None = None
+        self._lock = threading.Lock()
+
+    def _get_app(self) -> msal.ConfidentialClientApplication:
+        if self._app is None:
+            self._app = build_msal_app(self.config, session=self._session)
+        return self._app
+
+    def get_token(self, force_refresh: bool = False) -> str:
+        """A valid access token; ``force_refresh`` drops the cached one first (after a 401)."""
+        with self._lock:
+            app = self._get_app()
+            if force_refresh:
+                cache = app.token_cache
+                for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+                    cache.remove_at(item)
+            result = _call_identity(
+                self.config,
+                lambda: app.acquire_token_for_client(scopes=self.config.app_scopes),
+                "Signing in to Microsoft 365 with the application credentials",
+            )
+        if not result or "access_token" not in result:
+            raise error_from_identity(
+                result or {}, tenant=self.config.tenant, client_id=self.config.client_id
+            )
+        return result["access_token"]
+
+    def claims(self) -> dict[str, Any]:
+        """Claims of the current access token (``roles``, ``tid``, ``appid``…)."""
+        return decode_claims(self.get_token())
+
+
+class DelegatedTokenProvider:
+    """Tokens of one connected user account, from a serialised msal token cache.
+
+    ``cache_blob``: the string the addon stored (from :func:`finish_auth_code_flow` or
+    from a previous ``on_cache_change``). ``home_account_id`` (preferred) or
+    ``username`` picks the account in the cache. ``on_cache_change(blob)`` is called
+    each time msal changes the cache — typically after a refresh, whose refresh token
+    has rotated; persist the blob then.
+    """
+
+    kind = "delegated"
+
+    def __init__(
+        self,
+        config: TenantConfig,
+        cache_blob: str | None,
+        *,
+        home_account_id: str | None = None,
+        username: str | None = None,
+        scopes: Sequence[str] = PERSONAL_SCOPES,
+        on_cache_change: Callable[[str], None] | None = None,
+        session: requests.Session | None = None,
+    ):
+        self.config = config
+        self.home_account_id = home_account_id
+        self.username = username
+        self.scopes = tuple(scopes)
+        self.on_cache_change = on_cache_change
+        self._session = session
+        self._cache = msal.SerializableTokenCache()
+        if cache_blob:
+            try:
+                self._cache.deserialize(cache_blob)
+            except ValueError as exc:
+                raise ReconnectNeeded(
+                    "The stored Microsoft 365 sign-in of this account is unreadable; the user "
+                    "must connect the account again."
+                ) from exc
+        self._blob = cache_blob
+        self._app: msal.ConfidentialClientApplication | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def cache_blob(self) -> str | None:
+        """The latest serialised token cache (persist it when it changes)."""
+        return self._blob
+
+    def _get_app(self) -> msal.ConfidentialClientApplication:
+        if self._app is None:
+            self._app = build_msal_app(self.config, token_cache=self._cache, session=self._session)
+        return self._app
+
+    def _account(self, app: msal.ConfidentialClientApplication) -> dict[str, Any]:
+        accounts = app.get_accounts(username=self.username) if self.username else app.get_accounts()
+        if self.home_account_id:
+            accounts = [a for a in accounts if a.get("home_account_id") == self.home_account_id]
+        if not accounts:
+            raise ReconnectNeeded(
+                "No Microsoft 365 sign-in is stored for this account; the user must connect it."
+            )
+        return accounts[0]
+
+    def account(self) -> dict[str, Any]:
+        """msal's account dict (``username``, ``home_account_id``…) of this provider."""
+        with self._lock:
+            return self._account(self._get_app())
+
+    def _publish_cache(self) -> None:
+        if self._cache.has_state_changed:
+            self._blob = self._cache.serialize()
+            if self.on_cache_change is not None:
+                self.on_cache_change(self._blob)
+
+    def get_token(self, force_refresh: bool = False) -> str:
+        """A valid access token, refreshing (and rotating the refresh token) if needed.
+
+        Raises :class:`ReconnectNeeded` when the refresh token is refused
+        (``invalid_grant``: revoked, expired, password changed, MFA required).
+        """
+        with self._lock:
+            app = self._get_app()
+            account = self._account(app)
+            try:
+                result = _call_identity(
+                    self.config,
+                    lambda: app.acquire_token_silent_with_error(
+                        msal_scopes(self.config, self.scopes),
+                        account=account,
+                        force_refresh=force_refresh,
+                    ),
+                    "Refreshing the Microsoft 365 sign-in",
+                )
+            finally:
+                # Even a failed refresh can change the cache (msal drops dead tokens).
+                self._publish_cache()
+        if result is None:
+            raise ReconnectNeeded(
+                "The stored Microsoft 365 sign-in of this account has no usable token; the "
+                "user must connect the account again."
+            )
+        if "access_token" not in result:
+            raise error_from_identity(
+                result, tenant=self.config.tenant, client_id=self.config.client_id, refreshing=True
+            )
+        return result["access_token"]

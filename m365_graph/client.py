@@ -1,0 +1,411 @@
+"""``GraphClient``: every HTTP request to Microsoft Graph goes through here.
+
+Why this file exists: the rules of DESIGN.md ("Microsoft Graph rules the engine must
+respect") are enforced in one place — a single pooled session with time-outs and a
+pinned CA bundle, the ``Prefer`` headers, bounded retries that honour
+``Retry-After``, the per-mailbox concurrency cap, error mapping, and thread-safe
+counters for the ``m365.sync.run`` row. Feature modules (``users``, ``calendar``,
+``busytime``, ``events``) build URLs and parse results; they never touch HTTP.
+
+Graph quirks handled here:
+
+* ``Prefer: IdType="ImmutableId"`` on *every* request, so event ids do not change
+  when an item moves between folders; ``Prefer: outlook.timezone="UTC"`` on reads so
+  ``{dateTime, timeZone}`` pairs come back in UTC. Several preferences go in one
+  comma-separated ``Prefer`` header.
+* ``@odata.nextLink`` is an absolute URL; it is only followed on the Graph host the
+  client was configured with — the bearer token is never sent anywhere else.
+* A 401 can simply mean the cached token just expired: the token is refreshed once
+  before the 401 is reported.
+* 429/503 carry ``Retry-After``; a POST is resent only if it is marked
+  ``retry_safe`` (e.g. an event creation carrying a ``transactionId``) or if Graph
+  certainly did not apply it (429/503, or the connection could not be opened).
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+
+from . import paging
+from .config import GRAPH_PUBLIC, TenantConfig, normalize_base_url
+from .counters import Counters
+from .errors import BadResponse, error_from_response, transient_from_exception
+from .http import DEFAULT_TIMEOUT, PinnedSession, normalize_timeout
+from .mailbox import MailboxLimiter, mailbox_of
+from .models import BatchRequest, BatchResponse, DeltaResult, Page
+from .retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES, RetryPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .auth import TokenProvider
+
+__all__ = ["GraphClient", "GraphResponse"]
+
+_AUTO = object()
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class GraphResponse:
+    """A successful Graph answer: status, headers and the decoded JSON body (or ``None``)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+    url: str
+
+    def json_object(self, what: str = "Microsoft Graph") -> dict[str, Any]:
+        if not isinstance(self.body, dict):
+            raise BadResponse(
+                f"{what}: Graph returned {type(self.body).__name__} instead of a JSON object",
+                status=self.status,
+            )
+        return self.body
+
+
+def _surely_not_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached Graph (connection never opened)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
+        exc, requests.exceptions.ReadTimeout
+    ):
+        text = repr(exc)
+        return "NewConnectionError" in text or "Failed to establish" in text
+    return False
+
+
+class GraphClient:
+    """A Microsoft Graph client for one token (one app, or one connected account).
+
+    Thread-safe: share one instance between the threads of a job.
+
+    ``token_provider``: :class:`~m365_graph.auth.AppTokenProvider` or
+    :class:`~m365_graph.auth.DelegatedTokenProvider` (anything with
+    ``get_token(force_refresh=False)``). ``graph_url``: version root, e.g.
+    ``https://graph.microsoft.com/v1.0``. ``ca_bundle`` pins the CA (wins over
+    ``REQUESTS_CA_BUNDLE``). ``timeout``: ``(connect, read)`` seconds. ``retry``:
+    the :class:`~m365_graph.retry.RetryPolicy` (inject ``sleep``/``clock`` in tests).
+    ``mailbox_limit``: requests in flight per mailbox across threads (Outlook's 4).
+    """
+
+    def __init__(
+        self,
+        token_provider: TokenProvider,
+        graph_url: str = GRAPH_PUBLIC,
+        *,
+        ca_bundle: str | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        mailbox_limit: int = 4,
+        counters: Counters | None = None,
+        pool_size: int = 16,
+        user_agent: str = "m365_sync (Odoo)",
+    ):
+        self.token_provider = token_provider
+        self.base_url = normalize_base_url(graph_url)
+        base = urlsplit(self.base_url)
+        self._origin = (base.scheme.lower(), base.netloc.lower())
+        self.host = base.netloc
+        self.timeout = normalize_timeout(timeout)
+        self.session = session or PinnedSession(ca_bundle, self.timeout, pool_size=pool_size)
+        self._own_session = session is None
+        self.retry = retry or RetryPolicy()
+        self.limiter = MailboxLimiter(mailbox_limit)
+        self.counters = counters or Counters()
+        self.user_agent = user_agent
+        self._token_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def for_app(cls, config: TenantConfig, **kwargs: Any) -> GraphClient:
+        """Client with application permissions (client credentials) for ``config``."""
+        from .auth import AppTokenProvider
+
+        session = kwargs.pop("session", None) or PinnedSession(config.ca_bundle, config.timeout)
+        provider = AppTokenProvider(config, session=session)
+        return cls(provider, config.graph_url, session=session, timeout=config.timeout, **kwargs)
+
+    @classmethod
+    def for_account(
+        cls,
+        config: TenantConfig,
+        cache_blob: str | None,
+        *,
+        home_account_id: str | None = None,
+        username: str | None = None,
+        on_cache_change: Callable[[str], None] | None = None,
+        scopes: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> GraphClient:
+        """Client acting as one connected user (delegated permissions)."""
+        from .auth import PERSONAL_SCOPES, DelegatedTokenProvider
+
+        session = kwargs.pop("session", None) or PinnedSession(config.ca_bundle, config.timeout)
+        provider = DelegatedTokenProvider(
+            config,
+            cache_blob,
+            home_account_id=home_account_id,
+            username=username,
+            scopes=scopes or PERSONAL_SCOPES,
+            on_cache_change=on_cache_change,
+            session=session,
+        )
+        return cls(provider, config.graph_url, session=session, timeout=config.timeout, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> GraphClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ URLs
+
+    @property
+    def kind(self) -> str:
+        """``"application"`` or ``"delegated"``: what kind of permissions the token holds."""
+        return getattr(self.token_provider, "kind", "application")
+
+    def absolute(self, url: str) -> str:
+        """Absolute URL for a path (``/users``) or a link Graph returned.
+
+        Links pointing to another host are refused: they would receive our token.
+        """
+        if url.startswith(("https://", "http://")):
+            parts = urlsplit(url)
+            if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
+                raise BadResponse(
+                    f"Graph returned a link to another host ({parts.netloc}); not following it",
+                    field="@odata.nextLink",
+                )
+            return url
+        return f"{self.base_url}/{url.lstrip('/')}"
+
+    def relative(self, url: str) -> str:
+        """A link relative to the version root, as ``$batch`` sub-requests need it."""
+        absolute = self.absolute(url)
+        if not absolute.startswith(self.base_url + "/"):
+            raise BadResponse(
+                f"Graph returned a link outside {self.base_url}: {absolute[:120]}",
+                field="@odata.nextLink",
+            )
+        return absolute[len(self.base_url) :]
+
+    @staticmethod
+    def prefer(method: str, page_size: int | None = None, extra: str | None = None) -> str:
+        """The ``Prefer`` header value for a request (see the module docstring)."""
+        values = ['IdType="ImmutableId"']
+        if method.upper() == "GET":
+            values.append('outlook.timezone="UTC"')
+        if page_size:
+            values.append(f"odata.maxpagesize={int(page_size)}")
+        if extra:
+            values.append(extra)
+        return ", ".join(values)
+
+    # ------------------------------------------------------------------ requests
+
+    def _token(self, force_refresh: bool = False) -> str:
+        return self.token_provider.get_token(force_refresh=force_refresh)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        what: str | None = None,
+        permission: str | None = None,
+        retry_safe: bool | None = None,
+        page_size: int | None = None,
+        mailboxes: Sequence[str | None] | object = _AUTO,
+        batch_items: int = 0,
+    ) -> GraphResponse:
+        """Send one request with retries; return the decoded answer or raise the taxonomy.
+
+        ``what`` is a plain-words description used in error messages; ``permission``
+        the Graph permission the request needs (named if Graph answers 403).
+        ``retry_safe``: may the request be sent again if Graph may have applied it
+        (defaults to true for GET/PUT/DELETE). ``mailboxes``: which mailbox slots to
+        hold (defaults to the one in the URL).
+        """
+        method = method.upper()
+        target = self.absolute(url)
+        safe = retry_safe if retry_safe is not None else method in _IDEMPOTENT
+        what = what or f"Microsoft Graph {method} {urlsplit(target).path}"
+        boxes = [mailbox_of(target)] if mailboxes is _AUTO else list(mailboxes)  # type: ignore[arg-type]
+        policy = self.retry
+        extra = {k: v for k, v in (headers or {}).items() if k.lower() != "prefer"}
+        caller_prefer = next((v for k, v in (headers or {}).items() if k.lower() == "prefer"), None)
+        prefer = self.prefer(method, page_size, caller_prefer)
+        attempt = 0
+        refreshed = False
+        force_refresh = False
+        while True:
+            attempt += 1
+            token = self._token(force_refresh)
+            force_refresh = False
+            request_headers = {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "Prefer": prefer,
+                "client-request-id": str(uuid.uuid4()),
+                "User-Agent": self.user_agent,
+                **extra,
+            }
+            try:
+                with self.limiter.hold(boxes):
+                    self.counters.add(requests=1, batch_items=batch_items)
+                    resp = self.session.request(
+                        method,
+                        target,
+                        params=params,
+                        json=json,
+                        headers=request_headers,
+                        timeout=self.timeout,
+                        allow_redirects=False,
+                    )
+                    status = resp.status_code
+                    content = resp.content  # read inside the slot: the body is part of it
+            except requests.exceptions.SSLError as exc:
+                self.counters.add(failed=1)
+                raise transient_from_exception(
+                    exc, host=self.host, timeout=self.timeout, what=what
+                ) from exc
+            except requests.RequestException as exc:
+                not_sent = _surely_not_sent(exc)
+                if not (safe or not_sent) or policy.should_give_up(attempt, None):
+                    self.counters.add(failed=1)
+                    raise transient_from_exception(
+                        exc,
+                        host=self.host,
+                        timeout=self.timeout,
+                        what=what,
+                        attempts=attempt,
+                        maybe_applied=not (safe or not_sent),
+                    ) from exc
+                self.counters.add(retried=1)
+                policy.sleep(policy.backoff(attempt))
+                continue
+
+            if status == 401 and not refreshed:
+                # The cached token may have expired a moment ago: refresh once.
+                refreshed = True
+                force_refresh = True
+                attempt -= 1
+                self.counters.add(retried=1)
+                continue
+            if status in RETRYABLE_STATUSES and (safe or status in NOT_APPLIED_STATUSES):
+                retry_after = policy.retry_after(resp.headers)
+                if status in NOT_APPLIED_STATUSES:
+                    self.counters.add(throttled=1)
+                if policy.should_give_up(attempt, retry_after):
+                    self.counters.add(failed=1)
+                    raise error_from_response(
+                        status,
+                        content,
+                        resp.headers,
+                        what=what,
+                        permission=permission,
+                        retry_after=retry_after,
+                        attempts=attempt,
+                        host=self.host,
+                    )
+                self.counters.add(retried=1)
+                policy.sleep(policy.delay(attempt, retry_after))
+                continue
+            if status >= 400:
+                self.counters.add(failed=1)
+                raise error_from_response(
+                    status,
+                    content,
+                    resp.headers,
+                    what=what,
+                    permission=permission,
+                    retry_after=policy.retry_after(resp.headers),
+                    attempts=attempt,
+                    host=self.host,
+                )
+            return GraphResponse(status, resp.headers, self._decode(content, status, what), target)
+
+    @staticmethod
+    def _decode(content: bytes, status: int, what: str) -> Any:
+        if status == 204 or not content or not content.strip():
+            return None
+        try:
+            return jsonlib.loads(content)
+        except ValueError as exc:
+            raise BadResponse(
+                f"{what}: Graph's answer is not valid JSON ({content[:80]!r})", status=status
+            ) from exc
+
+    def get_json(self, url: str, **kwargs: Any) -> dict[str, Any]:
+        """GET returning a JSON object (``BadResponse`` if it is anything else)."""
+        what = kwargs.get("what") or f"Microsoft Graph GET {url}"
+        return self.request("GET", url, **kwargs).json_object(what)
+
+    # ------------------------------------------------------------------ collections
+
+    def get_page(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        what: str | None = None,
+        permission: str | None = None,
+    ) -> Page:
+        """One page of a collection (``value`` + links)."""
+        response = self.request(
+            "GET", url, params=params, page_size=page_size, what=what, permission=permission
+        )
+        return paging.parse_page(response.body, what or f"Microsoft Graph GET {url}")
+
+    def iter_pages(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        what: str | None = None,
+        permission: str | None = None,
+    ) -> Iterator[Page]:
+        """Pages of a collection, following ``@odata.nextLink`` until it is absent."""
+        return paging.iter_pages(
+            self, url, params=params, page_size=page_size, what=what, permission=permission
+        )
+
+    def iter_items(self, url: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Raw items of every page of a collection."""
+        for page in self.iter_pages(url, **kwargs):
+            yield from page.items
+
+    def delta_round(self, url: str, **kwargs: Any) -> DeltaResult:
+        """One delta round from ``url`` (first call) or a stored link; see :mod:`.delta`."""
+        from .delta import run_delta_round
+
+        return run_delta_round(self, url, **kwargs)
+
+    def batch(
+        self, requests_: Sequence[BatchRequest], *, what: str = "Microsoft Graph batch request"
+    ) -> list[BatchResponse]:
+        """Run sub-requests through ``$batch`` (20 per call); answers in input order."""
+        from .batch import execute_batch
+
+        return execute_batch(self, requests_, what=what)

@@ -1,0 +1,177 @@
+"""Delta rounds: read changes since a stored link, hand back the new link.
+
+Why this file exists: users (contact sync) and calendarView (personal sync) use the
+same delta protocol, and its rules are easy to get wrong:
+
+* a round is the first request (or the stored ``@odata.deltaLink``) followed by
+  ``@odata.nextLink`` pages until a page carries a new ``@odata.deltaLink`` —
+  only then may that link be stored;
+* removed items come as ``{"id": …, "@removed": {"reason": "changed"|"deleted"}}``;
+* the same item may appear several times in one round (Graph documents it): later
+  occurrences win, partial objects are merged, so each id is reported once;
+* an expired link answers 410 (or 400) ``syncStateNotFound``/``fullSyncRequired``:
+  a new round must start from scratch, and it replays items already known;
+* if the round breaks in the middle, the last ``@odata.nextLink`` is where to
+  resume later; we return what was read with ``complete=False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import BadResponse, SyncStateExpired, Throttled, Transient
+from .models import DeltaResult, Page, Removed, SkippedItem
+
+if TYPE_CHECKING:
+    from .client import GraphClient
+
+__all__ = ["DeltaAccumulator", "run_delta_round"]
+
+T = TypeVar("T")
+
+
+class DeltaAccumulator:
+    """Merges the items of one round's pages: one entry per id, latest state wins."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._entries: dict[str, dict[str, Any] | Removed] = {}
+        self.skipped: list[SkippedItem] = []
+
+    def add_page(self, page: Page) -> None:
+        for raw in page.items:
+            if not isinstance(raw, dict):
+                self.skipped.append(SkippedItem(None, f"{self.what}: item is not an object"))
+                continue
+            ident = raw.get("id")
+            if not isinstance(ident, str) or not ident:
+                self.skipped.append(SkippedItem(None, f"{self.what}: item without an 'id'"))
+                continue
+            removed = raw.get("@removed")
+            if removed is not None:
+                reason = removed.get("reason") if isinstance(removed, dict) else None
+                self._entries[ident] = Removed(ident, str(reason or "deleted"))
+                continue
+            previous = self._entries.get(ident)
+            if isinstance(previous, dict):
+                merged = dict(previous)
+                merged.update(raw)
+                self._entries[ident] = merged
+            else:
+                self._entries[ident] = dict(raw)
+
+    def result(self, parse: Callable[[dict[str, Any]], T]) -> DeltaResult[T]:
+        out: DeltaResult[T] = DeltaResult(skipped=list(self.skipped))
+        for ident, entry in self._entries.items():
+            if isinstance(entry, Removed):
+                out.removed.append(entry)
+                continue
+            try:
+                out.items.append(parse(entry))
+            except BadResponse as exc:
+                out.skipped.append(SkippedItem(ident, exc.message))
+        return out
+
+
+def run_delta_round(
+    client: GraphClient,
+    url: str,
+    *,
+    parse: Callable[[dict[str, Any]], T],
+    params: Mapping[str, Any] | None = None,
+    delta_link: str | None = None,
+    resume_link: str | None = None,
+    page_size: int | None = None,
+    what: str = "Microsoft Graph delta",
+    permission: str | None = None,
+    restart_on_expired: bool = True,
+    on_page: Callable[[Page], None] | None = None,
+) -> DeltaResult[T]:
+    """Run one round and return its merged result.
+
+    Start from ``resume_link`` (an interrupted round's ``next_link``), else from
+    ``delta_link`` (the previous round's), else from ``url`` + ``params`` (a new
+    baseline). With ``restart_on_expired`` an expired link starts a new baseline at
+    once and the result says ``restarted=True``; otherwise
+    :class:`SyncStateExpired` is raised.
+    """
+    start = resume_link or delta_link
+    restarted = False
+    while True:
+        acc = DeltaAccumulator(what)
+        pages = 0
+        last_next: str | None = start
+        try:
+            if start:
+                iterator = _follow(
+                    client,
+                    start,
+                    params=None,
+                    page_size=page_size,
+                    what=what,
+                    permission=permission,
+                )
+            else:
+                iterator = _follow(
+                    client,
+                    url,
+                    params=params,
+                    page_size=page_size,
+                    what=what,
+                    permission=permission,
+                )
+            for page in iterator:
+                pages += 1
+                acc.add_page(page)
+                if on_page is not None:
+                    on_page(page)
+                if page.delta_link:
+                    result = acc.result(parse)
+                    result.delta_link = page.delta_link
+                    result.pages = pages
+                    result.restarted = restarted
+                    return result
+                if not page.next_link:
+                    raise BadResponse(
+                        f"{what}: the last page has neither a next link nor a delta link",
+                        field="@odata.deltaLink",
+                    )
+                last_next = page.next_link
+        except SyncStateExpired:
+            if not restart_on_expired or restarted or not start:
+                raise
+            restarted = True
+            start = None
+            continue
+        except (Transient, Throttled, BadResponse) as exc:
+            # An interruption: hand back what was read and where to resume. Sign-in and
+            # permission errors are not interruptions and propagate.
+            if pages == 0 or last_next is None:
+                raise
+            result = acc.result(parse)
+            result.next_link = last_next
+            result.pages = pages
+            result.restarted = restarted
+            result.error = exc
+            return result
+
+
+def _follow(
+    client: GraphClient,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None,
+    page_size: int | None,
+    what: str,
+    permission: str | None,
+) -> Iterator[Page]:
+    page = client.get_page(
+        url, params=params, page_size=page_size, what=what, permission=permission
+    )
+    yield page
+    while page.next_link and not page.delta_link:
+        page = client.get_page(
+            page.next_link, page_size=page_size, what=what, permission=permission
+        )
+        yield page

@@ -1,0 +1,172 @@
+"""Creating, updating and deleting calendar events (activity export, personal sync).
+
+Why this file exists: writes have Graph rules of their own (DESIGN.md):
+
+* creation sends a ``transactionId`` that is stable per Odoo record; if the
+  connection drops after Graph accepted the POST, the retry carries the same id and
+  Graph does not create a second event — this is what makes the POST safe to resend;
+* updates send ``If-Match`` with the change key we last saw; 412 (or Outlook's 409
+  ``ErrorIrresolvableConflict``) becomes :class:`~m365_graph.errors.PreconditionFailed`
+  and the caller re-reads and decides again;
+* deleting an event that is already gone is not an error for a sync engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .calendar import calendar_path
+from .errors import NotFound
+from .models import GraphEvent
+from .timezones import to_graph_datetime
+
+if TYPE_CHECKING:
+    from .client import GraphClient
+
+__all__ = [
+    "create_event",
+    "delete_event",
+    "event_payload",
+    "get_event",
+    "if_match",
+    "update_event",
+    "write_permission",
+]
+
+
+def write_permission(client: GraphClient, mailbox: str) -> str:
+    if client.kind == "delegated" and mailbox not in {"me", ""}:
+        return "Calendars.ReadWrite.Shared"
+    return "Calendars.ReadWrite"
+
+
+def if_match(change_key: str) -> str:
+    """``If-Match`` value for a change key: Graph's ETag is ``W/"<changeKey>"``."""
+    if change_key.startswith(('W/"', '"')):
+        return change_key
+    return f'W/"{change_key}"'
+
+
+def _event_path(mailbox: str, event_id: str) -> str:
+    return f"{calendar_path(mailbox)}/events/{quote(event_id, safe='')}"
+
+
+def event_payload(
+    subject: str,
+    start: datetime,
+    end: datetime,
+    *,
+    body: str | None = None,
+    body_type: str = "text",
+    location: str | None = None,
+    categories: Sequence[str] = (),
+    show_as: str = "busy",
+    is_all_day: bool = False,
+    sensitivity: str | None = None,
+    reminder_minutes: int | None = None,
+) -> dict[str, Any]:
+    """A Graph event body from plain values (datetimes aware or naive UTC)."""
+    payload: dict[str, Any] = {
+        "subject": subject,
+        "start": to_graph_datetime(start),
+        "end": to_graph_datetime(end),
+        "showAs": show_as,
+        "isAllDay": is_all_day,
+    }
+    if body is not None:
+        payload["body"] = {"contentType": body_type, "content": body}
+    if location:
+        payload["location"] = {"displayName": location}
+    if categories:
+        payload["categories"] = list(categories)
+    if sensitivity:
+        payload["sensitivity"] = sensitivity
+    if reminder_minutes is not None:
+        payload["isReminderOn"] = True
+        payload["reminderMinutesBeforeStart"] = int(reminder_minutes)
+    return payload
+
+
+def create_event(
+    client: GraphClient,
+    mailbox: str,
+    payload: Mapping[str, Any],
+    *,
+    transaction_id: str,
+    calendar_id: str | None = None,
+) -> GraphEvent:
+    """Create an event; safe to retry thanks to ``transaction_id``."""
+    if not transaction_id:
+        raise ValueError("a transactionId is required so that a retried creation is not doubled")
+    body = dict(payload)
+    body["transactionId"] = transaction_id
+    response = client.request(
+        "POST",
+        f"{calendar_path(mailbox, calendar_id)}/events",
+        json=body,
+        retry_safe=True,
+        what=f"Creating an event in the calendar of {mailbox}",
+        permission=write_permission(client, mailbox),
+    )
+    return GraphEvent.from_graph(response.json_object("Creating an event"))
+
+
+def update_event(
+    client: GraphClient,
+    mailbox: str,
+    event_id: str,
+    changes: Mapping[str, Any],
+    *,
+    change_key: str | None,
+) -> GraphEvent:
+    """PATCH an event; with ``change_key`` a concurrent change raises ``PreconditionFailed``."""
+    headers = {"If-Match": if_match(change_key)} if change_key else {}
+    response = client.request(
+        "PATCH",
+        _event_path(mailbox, event_id),
+        json=dict(changes),
+        headers=headers,
+        # Resending the same PATCH is harmless: at worst the If-Match no longer
+        # matches our own first write, and the caller re-reads.
+        retry_safe=True,
+        what=f"Updating an event in the calendar of {mailbox}",
+        permission=write_permission(client, mailbox),
+    )
+    if response.body is None:  # Prefer: return=minimal style answers
+        return get_event(client, mailbox, event_id)
+    return GraphEvent.from_graph(response.json_object("Updating an event"))
+
+
+def delete_event(
+    client: GraphClient, mailbox: str, event_id: str, *, change_key: str | None = None
+) -> bool:
+    """Delete an event; ``False`` if it was already gone."""
+    headers = {"If-Match": if_match(change_key)} if change_key else {}
+    try:
+        client.request(
+            "DELETE",
+            _event_path(mailbox, event_id),
+            headers=headers,
+            what=f"Deleting an event in the calendar of {mailbox}",
+            permission=write_permission(client, mailbox),
+        )
+    except NotFound:
+        return False
+    return True
+
+
+def get_event(
+    client: GraphClient, mailbox: str, event_id: str, *, select: Sequence[str] | None = None
+) -> GraphEvent:
+    """Read one event (after a 412, to decide again)."""
+    params = {"$select": ",".join(select)} if select else None
+    body = client.get_json(
+        _event_path(mailbox, event_id),
+        params=params,
+        what=f"Reading an event in the calendar of {mailbox}",
+        permission=write_permission(client, mailbox),
+    )
+    return GraphEvent.from_graph(body)

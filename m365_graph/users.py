@@ -1,0 +1,93 @@
+"""Directory users: the users-delta reader of contact sync, and single-user reads.
+
+Why this file exists: contact sync reads every user once (the baseline) and then only
+changes, with ``/users/delta?$select=…`` (application permission ``User.Read.All``,
+admin consent). Delta tokens live about 7 days; after a longer outage Graph answers
+``syncStateNotFound`` and the baseline is rebuilt (``DeltaResult.restarted``).
+``$select`` belongs to the first request only: the next and delta links carry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from .models import DeltaResult, GraphUser, Page
+
+if TYPE_CHECKING:
+    from .client import GraphClient
+
+__all__ = ["USER_SELECT", "get_me", "get_user", "users_delta"]
+
+USER_SELECT: tuple[str, ...] = (
+    "id",
+    "displayName",
+    "givenName",
+    "surname",
+    "mail",
+    "userPrincipalName",
+    "jobTitle",
+    "department",
+    "officeLocation",
+    "companyName",
+    "businessPhones",
+    "mobilePhone",
+    "accountEnabled",
+    "userType",
+)
+
+USERS_PERMISSION = "User.Read.All"
+
+
+def users_delta(
+    client: GraphClient,
+    delta_link: str | None = None,
+    *,
+    resume_link: str | None = None,
+    select: Sequence[str] = USER_SELECT,
+    page_size: int | None = None,
+    restart_on_expired: bool = True,
+    on_page: Callable[[Page], None] | None = None,
+) -> DeltaResult[GraphUser]:
+    """One users-delta round: new/changed users, removed users, the next delta link.
+
+    Pass the ``delta_link`` stored after the previous round (``None`` for a baseline)
+    or the ``resume_link`` (``next_link``) of an interrupted round.
+    """
+    return client.delta_round(
+        "/users/delta",
+        parse=GraphUser.from_graph,
+        params={"$select": ",".join(select)},
+        delta_link=delta_link,
+        resume_link=resume_link,
+        page_size=page_size,
+        what="Reading directory users (users delta)",
+        permission=USERS_PERMISSION,
+        restart_on_expired=restart_on_expired,
+        on_page=on_page,
+    )
+
+
+def get_user(
+    client: GraphClient, id_or_upn: str, *, select: Sequence[str] = USER_SELECT
+) -> GraphUser:
+    """One user by id or UPN."""
+    body = client.get_json(
+        f"/users/{quote(id_or_upn, safe='@')}",
+        params={"$select": ",".join(select)},
+        what=f"Reading user {id_or_upn}",
+        permission=USERS_PERMISSION,
+    )
+    return GraphUser.from_graph(body)
+
+
+def get_me(client: GraphClient, *, select: Sequence[str] = USER_SELECT) -> GraphUser:
+    """The signed-in user of a delegated client (``User.Read``)."""
+    body = client.get_json(
+        "/me",
+        params={"$select": ",".join(select)},
+        what="Reading the signed-in user",
+        permission="User.Read",
+    )
+    return GraphUser.from_graph(body)
