@@ -1,0 +1,186 @@
+"""Bookkeeping of every Microsoft 365 job run.
+
+Each job (contact sync, busy-time import, personal sync, outbox drain,
+subscription renewal, connection test) opens one ``m365.sync.run`` row, adds
+counts to it while it works and closes it as done or failed. Jobs never write
+their own bookkeeping: they call the three helpers here (``_m365_start``,
+``_m365_count`` / ``_m365_add_stats``, ``_m365_done`` / ``_m365_fail``) or the
+``_m365_track`` context manager, which also isolates the job's writes in a
+savepoint so that a failed run leaves Odoo as it was before it.
+
+A cron deletes runs older than the retention set in Settings.
+"""
+
+import logging
+from contextlib import contextmanager
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+RETENTION_PARAM = "m365_sync.run_retention_days"
+DEFAULT_RETENTION_DAYS = 90
+COUNTERS = ("created", "updated", "deleted", "skipped")
+STAT_FIELDS = ("http_requests", "throttled", "retried")
+
+
+class M365SyncRun(models.Model):
+    _name = "m365.sync.run"
+    _description = "Microsoft 365 Sync Run"
+    _order = "start desc, id desc"
+    _rec_name = "kind"
+
+    kind = fields.Selection(
+        [
+            ("connection", "Connection test"),
+            ("contacts", "Contacts"),
+            ("busy", "Busy time"),
+            ("personal", "Personal sync"),
+            ("outbox", "Outbox"),
+            ("subscriptions", "Subscriptions"),
+            ("rooms", "Rooms"),
+        ],
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    tenant_id = fields.Many2one("m365.tenant", readonly=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    user_id = fields.Many2one(
+        "res.users", string="For user", readonly=True, index=True, ondelete="cascade"
+    )
+    state = fields.Selection(
+        [("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+        default="running",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    start = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
+    end = fields.Datetime(readonly=True)
+    duration = fields.Float(
+        string="Duration (s)", compute="_compute_duration", store=True, aggregator="sum"
+    )
+    created = fields.Integer(readonly=True)
+    updated = fields.Integer(readonly=True)
+    deleted = fields.Integer(readonly=True)
+    skipped = fields.Integer(readonly=True)
+    http_requests = fields.Integer(string="HTTP requests", readonly=True)
+    throttled = fields.Integer(string="Throttled responses", readonly=True)
+    retried = fields.Integer(string="Retried requests", readonly=True)
+    message = fields.Text(readonly=True, help="Summary of the run, or why it failed.")
+    skipped_details = fields.Text(
+        string="Skipped items", readonly=True, help="One line per item skipped, with the reason."
+    )
+
+    @api.depends("start", "end")
+    def _compute_duration(self):
+        for run in self:
+            run.duration = (run.end - run.start).total_seconds() if run.start and run.end else 0.0
+
+    @api.depends("kind", "start")
+    def _compute_display_name(self):
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for run in self:
+            run.display_name = self.env._(
+                "%(kind)s %(start)s", kind=kinds.get(run.kind, ""), start=run.start or ""
+            )
+
+    # ------------------------------------------------------------------
+    # The helpers every job uses
+    # ------------------------------------------------------------------
+    @api.model
+    def _m365_start(self, kind, tenant=None, user=None):
+        """Open a run; returns the run (sudo: jobs write bookkeeping whoever runs them)."""
+        tenant = tenant or self.env["m365.tenant"]
+        return self.sudo().create(
+            {
+                "kind": kind,
+                "tenant_id": tenant.id,
+                "company_id": tenant.company_id.id or self.env.company.id,
+                "user_id": user.id if user else False,
+            }
+        )
+
+    def _m365_count(self, skipped_reason=None, **counts):
+        """Add to the counters; ``skipped_reason`` is appended to the skipped list."""
+        self.ensure_one()
+        vals = {name: self[name] + counts.get(name, 0) for name in COUNTERS if counts.get(name)}
+        if skipped_reason:
+            vals["skipped"] = vals.get("skipped", self.skipped) + (0 if "skipped" in counts else 1)
+            lines = (self.skipped_details or "").splitlines()
+            lines.append(skipped_reason)
+            vals["skipped_details"] = "\n".join(lines)
+        if vals:
+            self.write(vals)
+
+    def _m365_add_stats(self, stats):
+        """Add HTTP counters from ``client.counters.snapshot()`` (an m365_graph CounterSnapshot)."""
+        self.ensure_one()
+        self.write(
+            {
+                "http_requests": self.http_requests + stats.requests,
+                "throttled": self.throttled + stats.throttled,
+                "retried": self.retried + stats.retried,
+            }
+        )
+
+    def _m365_done(self, message=None):
+        self.ensure_one()
+        self.write({"state": "done", "end": fields.Datetime.now(), "message": message or False})
+
+    def _m365_fail(self, error):
+        self.ensure_one()
+        self.write({"state": "failed", "end": fields.Datetime.now(), "message": str(error)})
+
+    @api.model
+    @contextmanager
+    def _m365_track(self, kind, tenant=None, user=None, client=None, raise_errors=False):
+        """Run a job's body as one run: ``with Run._m365_track("contacts", tenant) as run:``.
+
+        The body's writes happen in a savepoint: if it raises, they are rolled
+        back, the run is closed as failed with the error in plain words, and the
+        exception is re-raised only when ``raise_errors`` is set (buttons) — a
+        cron goes on with the next tenant or account. ``client``'s HTTP counters
+        are added when the body ends, either way.
+        """
+        run = self._m365_start(kind, tenant=tenant, user=user)
+        try:
+            with self.env.cr.savepoint():
+                yield run
+        except Exception as exc:
+            if client is not None:
+                run._m365_add_stats(client.counters.snapshot())
+            run._m365_fail(exc)
+            _logger.warning("Microsoft 365 %s run %s failed: %s", kind, run.id, exc)
+            if raise_errors:
+                raise
+        else:
+            if client is not None:
+                run._m365_add_stats(client.counters.snapshot())
+            if run.state == "running":
+                run._m365_done()
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+    @api.model
+    def _gc_old_runs(self, batch_size=5000):
+        """Cron: delete runs older than the retention (Settings, default 90 days)."""
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(RETENTION_PARAM, DEFAULT_RETENTION_DAYS)
+        )
+        limit = fields.Datetime.now() - timedelta(days=max(days, 1))
+        domain = [("start", "<", limit), ("state", "!=", "running")]
+        cron = self.env["ir.cron"]
+        while True:
+            runs = self.sudo().search(domain, limit=batch_size)
+            if not runs:
+                break
+            count = len(runs)
+            runs.unlink()
+            cron._commit_progress(count, remaining=self.sudo().search_count(domain))
+        return True

@@ -1,0 +1,407 @@
+"""The Microsoft 365 tenant an Odoo company is connected to.
+
+One record per company holds what every feature needs to reach Microsoft
+Graph: the Entra ID (Azure AD) tenant, the app registration's client id and
+secret, the identity-platform and Graph base URLs (Microsoft's public cloud by
+default; a national cloud or the m365_sandbox emulator otherwise), the feature
+switches and their intervals, and the result of the last "Test connection".
+
+Odoo code never talks to Graph directly: it builds an ``m365_graph`` client
+from this record (:meth:`_m365_graph_client`) and asks it for typed results.
+"""
+
+import logging
+import re
+import uuid
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+
+from m365_graph import (
+    AppTokenProvider,
+    GraphClient,
+    GraphError,
+    TenantConfig,
+    check_connection,
+)
+from m365_graph.permissions import admin_consent_url
+
+_logger = logging.getLogger(__name__)
+
+PUBLIC_AUTHORITY = "https://login.microsoftonline.com"
+PUBLIC_GRAPH = "https://graph.microsoft.com/v1.0"
+# A verified domain: labels of letters, digits and hyphens, at least one dot.
+DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+
+#: feature switch field -> the m365_graph.permissions features it needs
+FEATURE_FIELDS = {
+    "contact_sync": ("contacts",),
+    "busy_sync": ("busy_time",),
+    "personal_sync": ("personal_sync",),
+    # The assignee's calendar is written with the application permission, or else
+    # through the assigner's delegated access to a shared calendar.
+    "project_export": ("activity_export", "shared_calendars"),
+    "room_sync": ("rooms",),
+}
+
+
+class M365Tenant(models.Model):
+    _name = "m365.tenant"
+    _description = "Microsoft 365 Tenant"
+    _inherit = ["m365.secret.mixin"]
+    _order = "company_id"
+    _m365_secret_fields = ("client_secret",)
+
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    active = fields.Boolean(default=True)
+    azure_tenant = fields.Char(
+        string="Tenant ID",
+        help="Directory (tenant) ID of the app registration, a GUID, or one of the "
+        "tenant's verified domains such as contoso.onmicrosoft.com.",
+    )
+    client_id = fields.Char(
+        string="Application (client) ID",
+        help="The app registration's Application (client) ID, a GUID.",
+    )
+    client_secret = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        exportable=False,
+        help="A client secret of the app registration. Write-only: once saved it is "
+        "never shown again; type a new value to replace it.",
+    )
+    client_secret_set = fields.Boolean(
+        string="Client secret is set", compute="_compute_client_secret_set"
+    )
+    authority_host = fields.Char(
+        string="Identity platform URL",
+        required=True,
+        default=PUBLIC_AUTHORITY,
+        help="Base URL of the Microsoft identity platform. Change only for a national "
+        "cloud (e.g. https://login.microsoftonline.us) or the m365_sandbox emulator.",
+    )
+    graph_url = fields.Char(
+        string="Microsoft Graph URL",
+        required=True,
+        default=PUBLIC_GRAPH,
+        help="Base URL of Microsoft Graph including the version, e.g. "
+        "https://graph.microsoft.com/v1.0.",
+    )
+    ca_bundle = fields.Char(
+        string="CA bundle",
+        help="Path on the Odoo server of a PEM file with the certificate authorities to "
+        "trust for the two URLs above. Empty: the system's trust store.",
+    )
+    http_timeout = fields.Integer(
+        string="HTTP time-out (s)",
+        default=30,
+        help="How long to wait for Microsoft to answer one request.",
+    )
+
+    # Feature switches and their schedules.
+    contact_sync = fields.Boolean(string="Contact sync")
+    busy_sync = fields.Boolean(string="Calendar busy time")
+    personal_sync = fields.Boolean(string="Personal calendar sync")
+    project_export = fields.Boolean(string="Project activities to Outlook")
+    room_sync = fields.Boolean(string="Room calendars")
+    contact_interval_hours = fields.Integer(
+        string="Contact sync every (hours)", default=24, required=True
+    )
+    busy_interval_minutes = fields.Integer(
+        string="Busy time every (minutes)", default=15, required=True
+    )
+    personal_interval_minutes = fields.Integer(
+        string="Personal sync every (minutes)", default=30, required=True
+    )
+
+    # Result of the last "Test connection".
+    connection_state = fields.Selection(
+        [
+            ("unchecked", "Not tested"),
+            ("ok", "Connected"),
+            ("missing", "Permissions missing"),
+            ("error", "Connection failed"),
+        ],
+        default="unchecked",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    last_check = fields.Datetime(string="Last tested", readonly=True, copy=False)
+    last_check_message = fields.Text(string="Test result", readonly=True, copy=False)
+    granted_roles = fields.Char(string="Granted application permissions", readonly=True, copy=False)
+    permission_ids = fields.One2many(
+        "m365.tenant.permission", "tenant_id", string="Permissions", readonly=True
+    )
+    admin_consent_url = fields.Char(compute="_compute_admin_consent_url")
+    is_configured = fields.Boolean(compute="_compute_is_configured")
+
+    _company_uniq = models.Constraint(
+        "UNIQUE(company_id)", "A company is connected to one Microsoft 365 tenant only."
+    )
+    _busy_interval_range = models.Constraint(
+        "CHECK(busy_interval_minutes BETWEEN 10 AND 60)",
+        "Busy time is imported every 10 to 60 minutes.",
+    )
+    _personal_interval_min = models.Constraint(
+        "CHECK(personal_interval_minutes >= 30)",
+        "Personal calendars are synchronised at most every 30 minutes.",
+    )
+    _contact_interval_min = models.Constraint(
+        "CHECK(contact_interval_hours >= 1)", "Contacts are synchronised at most every hour."
+    )
+    _timeout_positive = models.Constraint(
+        "CHECK(http_timeout BETWEEN 1 AND 600)", "The HTTP time-out is 1 to 600 seconds."
+    )
+
+    @api.depends("company_id.name", "azure_tenant")
+    def _compute_display_name(self):
+        for tenant in self:
+            tenant.display_name = self.env._(
+                "%(company)s — %(tenant)s",
+                company=tenant.company_id.name,
+                tenant=tenant.azure_tenant or self.env._("not configured"),
+            )
+
+    def _compute_client_secret_set(self):
+        for tenant in self:
+            tenant.client_secret_set = bool(tenant.sudo().client_secret)
+
+    @api.depends("azure_tenant", "client_id", "authority_host")
+    def _compute_admin_consent_url(self):
+        for tenant in self:
+            tenant.admin_consent_url = (
+                admin_consent_url(tenant.authority_host, tenant.azure_tenant, tenant.client_id)
+                if tenant.azure_tenant and tenant.client_id and tenant.authority_host
+                else False
+            )
+
+    @api.depends("azure_tenant", "client_id")
+    def _compute_is_configured(self):
+        for tenant in self:
+            tenant.is_configured = bool(
+                tenant.azure_tenant and tenant.client_id and tenant.sudo().client_secret
+            )
+
+    # ------------------------------------------------------------------
+    # Validation
+    # ------------------------------------------------------------------
+    @api.constrains("azure_tenant")
+    def _check_azure_tenant(self):
+        for tenant in self.filtered("azure_tenant"):
+            value = tenant.azure_tenant.strip()
+            if not (_is_guid(value) or DOMAIN_RE.match(value)):
+                raise ValidationError(
+                    self.env._(
+                        "“%(value)s” is not a tenant ID. Enter the Directory (tenant) ID "
+                        "shown on the app registration's overview (a GUID such as "
+                        "72f988bf-86f1-41af-91ab-2d7cd011db47) or a verified domain "
+                        "(contoso.onmicrosoft.com).",
+                        value=value,
+                    )
+                )
+
+    @api.constrains("client_id")
+    def _check_client_id(self):
+        for tenant in self.filtered("client_id"):
+            if not _is_guid(tenant.client_id.strip()):
+                raise ValidationError(
+                    self.env._(
+                        "“%(value)s” is not an Application (client) ID: it is a GUID shown "
+                        "on the app registration's overview.",
+                        value=tenant.client_id,
+                    )
+                )
+
+    @api.constrains("authority_host", "graph_url")
+    def _check_urls(self):
+        for tenant in self:
+            for label, url in (
+                (self.env._("Identity platform URL"), tenant.authority_host),
+                (self.env._("Microsoft Graph URL"), tenant.graph_url),
+            ):
+                if not (url or "").startswith("https://"):
+                    raise ValidationError(
+                        self.env._(
+                            "%(label)s must start with https:// (got “%(url)s”).",
+                            label=label,
+                            url=url,
+                        )
+                    )
+
+    # ------------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._m365_clean_vals(vals) for vals in vals_list])
+
+    def write(self, vals):
+        vals = self._m365_clean_vals(vals)
+        if "client_secret" in vals and not vals["client_secret"]:
+            # An empty secret from a form means "keep the current one".
+            vals.pop("client_secret")
+        credentials = {"azure_tenant", "client_id", "client_secret", "authority_host", "graph_url"}
+        if credentials & vals.keys():
+            vals.setdefault("connection_state", "unchecked")
+        return super().write(vals)
+
+    @api.model
+    def _m365_clean_vals(self, vals):
+        vals = dict(vals)
+        for name in ("azure_tenant", "client_id", "client_secret", "ca_bundle"):
+            if isinstance(vals.get(name), str):
+                vals[name] = vals[name].strip() or False
+        for name in ("authority_host", "graph_url"):
+            if isinstance(vals.get(name), str):
+                vals[name] = vals[name].strip().rstrip("/")
+        return vals
+
+    # ------------------------------------------------------------------
+    # Graph access
+    # ------------------------------------------------------------------
+    def _m365_enabled_features(self):
+        self.ensure_one()
+        return [key for name, keys in FEATURE_FIELDS.items() if self[name] for key in keys]
+
+    def _m365_connection_params(self):
+        """Everything m365_graph needs to authenticate as this app (server side only)."""
+        self.ensure_one()
+        tenant = self.sudo()
+        if not tenant.is_configured:
+            raise ValidationError(
+                self.env._(
+                    "Microsoft 365 is not configured for %(company)s: enter the tenant ID, "
+                    "the application (client) ID and a client secret first.",
+                    company=tenant.company_id.name,
+                )
+            )
+        return {
+            "tenant": tenant.azure_tenant,
+            "client_id": tenant.client_id,
+            "client_secret": tenant.client_secret,
+            "authority_host": tenant.authority_host,
+            "graph_url": tenant.graph_url,
+            "ca_bundle": tenant.ca_bundle or None,
+            "timeout": float(tenant.http_timeout),
+        }
+
+    def _m365_config(self):
+        """The tenant as an ``m365_graph.TenantConfig`` (holds the secret: never log it)."""
+        params = self._m365_connection_params()
+        timeout = params.pop("timeout")
+        return TenantConfig(**params, timeout=(min(timeout, 10.0), timeout))
+
+    def _m365_graph_client(self):
+        """An app-only GraphClient for this tenant (client-credentials flow)."""
+        config = self._m365_config()
+        return GraphClient(
+            AppTokenProvider(config),
+            config.graph_url,
+            ca_bundle=config.ca_bundle,
+            timeout=config.timeout,
+        )
+
+    def action_test_connection(self):
+        """Get an app token, read its permissions and compare them with the features."""
+        self.ensure_one()
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._("Only Settings administrators can test the Microsoft 365 connection.")
+            )
+        Run = self.env["m365.sync.run"]
+        run = Run._m365_start("connection", tenant=self)
+        try:
+            report = check_connection(
+                **self._m365_connection_params(),
+                features=self._m365_enabled_features(),
+            )
+        except GraphError as exc:
+            self._m365_store_check_failure(str(exc))
+            run._m365_fail(exc)
+            return self._m365_notify(self.last_check_message, "danger")
+        self._m365_store_check(report)
+        run._m365_done(message=self.last_check_message)
+        kind = "success" if self.connection_state == "ok" else "warning"
+        return self._m365_notify(self.last_check_message, kind)
+
+    def _m365_store_check(self, report):
+        missing = report.missing
+        if missing:
+            state = "missing"
+            message = self.env._(
+                "Signed in, but %(count)s application permission(s) are missing: %(names)s. "
+                "Add them to the app registration (API permissions) and grant admin consent.",
+                count=len(missing),
+                names=", ".join(sorted({row.permission for row in missing})),
+            )
+        elif not report.graph_ok:
+            state = "missing" if not report.granted_roles else "error"
+            message = report.graph_detail
+        elif not report.rows:
+            state = "ok"
+            message = self.env._("Connected. No feature is switched on yet.")
+        else:
+            state = "ok"
+            message = self.env._(
+                "Connected. Every application permission the enabled features need is granted."
+            )
+        self.sudo().write(
+            {
+                "connection_state": state,
+                "last_check": fields.Datetime.now(),
+                "last_check_message": message,
+                "granted_roles": ", ".join(sorted(report.granted_roles)) or False,
+                "permission_ids": [fields.Command.clear()]
+                + [
+                    fields.Command.create(
+                        {
+                            "feature": row.feature,
+                            "permission": row.permission,
+                            "permission_type": row.type,
+                            "admin_consent": row.admin_consent,
+                            "state": {True: "granted", False: "missing"}.get(row.granted, "user"),
+                        }
+                    )
+                    for row in report.rows
+                ],
+            }
+        )
+
+    def _m365_store_check_failure(self, message):
+        self.sudo().write(
+            {
+                "connection_state": "error",
+                "last_check": fields.Datetime.now(),
+                "last_check_message": message,
+                "granted_roles": False,
+                "permission_ids": [fields.Command.clear()],
+            }
+        )
+
+    def _m365_notify(self, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Microsoft 365"),
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+
+def _is_guid(value):
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return len(value) == 36

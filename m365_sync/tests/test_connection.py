@@ -1,0 +1,120 @@
+import logging
+import socket
+
+from odoo.tests import tagged
+
+from .common import M365SandboxCase
+
+
+@tagged("post_install", "-at_install")
+class TestConnection(M365SandboxCase):
+    def _rows(self):
+        return {(line.feature, line.permission): line.state for line in self.tenant.permission_ids}
+
+    def test_all_permissions_granted(self):
+        self.sandbox.state.set_app_roles(["User.Read.All", "Calendars.ReadWrite", "Place.Read.All"])
+        self.tenant.write(
+            {"contact_sync": True, "busy_sync": True, "project_export": True, "room_sync": True}
+        )
+        action = self.tenant.action_test_connection()
+        self.assertEqual(self.tenant.connection_state, "ok", self.tenant.last_check_message)
+        self.assertEqual(action["params"]["type"], "success")
+        rows = self._rows()
+        self.assertEqual(rows[("contacts", "User.Read.All")], "granted")
+        # Calendars.ReadWrite implies the read permission busy time asks for.
+        self.assertEqual(rows[("busy_time", "Calendars.ReadBasic.All")], "granted")
+        self.assertEqual(rows[("activity_export", "Calendars.ReadWrite")], "granted")
+        self.assertEqual(rows[("rooms", "Place.Read.All")], "granted")
+        self.assertIn("User.Read.All", self.tenant.granted_roles)
+        line = self.tenant.permission_ids.filtered(lambda p: p.permission == "User.Read.All")
+        self.assertEqual(line.permission_type, "application")
+        self.assertTrue(line.admin_consent)
+        run = self.env["m365.sync.run"].search([("kind", "=", "connection")], limit=1)
+        self.assertEqual(run.state, "done")
+
+    def test_partial_permissions(self):
+        self.sandbox.state.set_app_roles(["User.Read.All"])
+        self.tenant.write({"contact_sync": True, "busy_sync": True, "personal_sync": True})
+        action = self.tenant.action_test_connection()
+        self.assertEqual(self.tenant.connection_state, "missing")
+        self.assertEqual(action["params"]["type"], "warning")
+        rows = self._rows()
+        self.assertEqual(rows[("contacts", "User.Read.All")], "granted")
+        self.assertEqual(rows[("busy_time", "Calendars.ReadBasic.All")], "missing")
+        # Delegated permissions are consented per user: an app token cannot tell.
+        self.assertEqual(rows[("personal_sync", "Calendars.ReadWrite")], "user")
+        self.assertIn("Calendars.ReadBasic.All", self.tenant.last_check_message)
+        self.assertNotIn(("rooms", "Place.Read.All"), rows, "only enabled features are listed")
+
+    def test_no_permissions(self):
+        self.sandbox.state.set_app_roles([])
+        self.tenant.write({"contact_sync": True, "busy_sync": False})
+        self.tenant.action_test_connection()
+        self.assertEqual(self.tenant.connection_state, "missing")
+        self.assertEqual(self._rows(), {("contacts", "User.Read.All"): "missing"})
+        self.assertIn("admin consent", self.tenant.last_check_message)
+        self.assertIn("/adminconsent", self.tenant.admin_consent_url)
+
+    def test_no_feature_enabled(self):
+        self.tenant.action_test_connection()
+        self.assertEqual(self.tenant.connection_state, "ok")
+        self.assertFalse(self.tenant.permission_ids)
+        self.assertIn("No feature", self.tenant.last_check_message)
+
+    def _assert_fails_with(self, *fragments):
+        action = self.tenant.action_test_connection()
+        self.assertEqual(self.tenant.connection_state, "error")
+        self.assertEqual(action["params"]["type"], "danger")
+        message = self.tenant.last_check_message
+        for fragment in fragments:
+            self.assertIn(fragment, message)
+        self.assertNotIn("Traceback", message)
+        run = self.env["m365.sync.run"].search([("kind", "=", "connection")], limit=1)
+        self.assertEqual(run.state, "failed")
+        self.assertEqual(run.message, message)
+        return message
+
+    def test_wrong_secret(self):
+        self.tenant.sudo().client_secret = "wrong-secret-value"
+        message = self._assert_fails_with("secret")
+        self.assertNotIn("wrong-secret-value", message)
+
+    def test_unknown_tenant(self):
+        self.tenant.azure_tenant = "nosuchtenant.onmicrosoft.com"
+        self._assert_fails_with("nosuchtenant.onmicrosoft.com")
+
+    def test_unknown_application(self):
+        self.tenant.client_id = "00000000-0000-4000-8000-000000000000"
+        self._assert_fails_with("00000000-0000-4000-8000-000000000000")
+
+    def test_host_unreachable(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        # Nothing listens on that port any more: connection refused.
+        self.tenant.write(
+            {
+                "authority_host": f"https://127.0.0.1:{port}",
+                "graph_url": f"https://127.0.0.1:{port}/v1.0",
+            }
+        )
+        self._assert_fails_with(f"127.0.0.1:{port}", "10")
+
+    def test_secret_never_logged(self):
+        secret = self.tenant.sudo().client_secret
+        with self.assertLogs(level=logging.DEBUG) as logs:
+            logging.getLogger("odoo.addons.m365_sync").debug("capture start")
+            self.tenant.action_test_connection()
+            self.tenant.sudo().client_secret = "wrong-" + secret
+            self.tenant.action_test_connection()
+        text = "\n".join(logs.output)
+        self.assertNotIn(secret, text)
+        tokens = [
+            value.split()[-1]
+            for record in self.sandbox.log
+            for name, value in record.headers.items()
+            if name.lower() == "authorization"
+        ]
+        self.assertTrue(tokens, "the test connection called Graph with a bearer token")
+        for token in tokens:
+            self.assertNotIn(token, text)
