@@ -16,6 +16,7 @@ from .auth import AppTokenProvider
 from .claims import decode_claims
 from .client import GraphClient
 from .config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig
+from .counters import CounterSnapshot
 from .errors import GraphError
 from .http import DEFAULT_TIMEOUT, PinnedSession
 from .permissions import (
@@ -46,6 +47,8 @@ class ConnectionReport:
     consent_url: str = ""
     graph_ok: bool = False
     graph_detail: str = ""
+    #: HTTP counters of the Graph part of the check (for the ``m365.sync.run`` row).
+    counters: CounterSnapshot = field(default_factory=CounterSnapshot)
 
     @property
     def missing(self) -> list[PermissionCheck]:
@@ -137,6 +140,7 @@ def check_connection(
         )
     session.close()
     return ConnectionReport(
+        counters=client.counters.snapshot(),
         tenant_id=claims.get("tid"),
         client_id=config.client_id,
         app_name=claims.get("app_displayname"),

@@ -326,6 +326,7 @@ class M365Tenant(models.Model):
             self._m365_store_check_failure(str(exc))
             run._m365_fail(exc)
             return self._m365_notify(self.last_check_message, "danger")
+        run._m365_add_stats(report.counters)
         self._m365_store_check(report)
         run._m365_done(message=self.last_check_message)
         kind = "success" if self.connection_state == "ok" else "warning"

@@ -31,6 +31,7 @@ class TestConnection(M365SandboxCase):
         self.assertTrue(line.admin_consent)
         run = self.env["m365.sync.run"].search([("kind", "=", "connection")], limit=1)
         self.assertEqual(run.state, "done")
+        self.assertEqual(run.http_requests, 1, "one test read of /users")
 
     def test_partial_permissions(self):
         self.sandbox.state.set_app_roles(["User.Read.All"])
