@@ -292,6 +292,19 @@ class M365Tenant(models.Model):
             "timeout": float(tenant.http_timeout),
         }
 
+    def _m365_due(self, kind, interval):
+        """True when this tenant's job ``kind`` has not started within ``interval``.
+
+        Feature crons run often and call this per tenant, so each tenant keeps its
+        own schedule (Settings) without one ``ir.cron`` per company. The schedule is
+        read from the sync-run log: the last run of that kind, done or failed.
+        """
+        self.ensure_one()
+        last = self.env["m365.sync.run"].sudo().search(
+            [("tenant_id", "=", self.id), ("kind", "=", kind)], order="start desc", limit=1
+        )
+        return not last or last.start + interval <= fields.Datetime.now()
+
     def _m365_config(self):
         """The tenant as an ``m365_graph.TenantConfig`` (holds the secret: never log it)."""
         params = self._m365_connection_params()

@@ -96,6 +96,15 @@ class TestSyncRun(TransactionCase):
         self.assertTrue(recent.exists())
         self.assertTrue(running_old.exists(), "a run still running is never deleted")
 
+    def test_due_follows_the_last_run_of_that_kind(self):
+        hour = timedelta(hours=1)
+        self.assertTrue(self.tenant._m365_due("contacts", hour), "never ran")
+        run = self.Run._m365_start("contacts", tenant=self.tenant)
+        self.assertFalse(self.tenant._m365_due("contacts", hour))
+        self.assertTrue(self.tenant._m365_due("busy", hour), "other kinds keep their own schedule")
+        run.start = fields.Datetime.now() - timedelta(minutes=61)
+        self.assertTrue(self.tenant._m365_due("contacts", hour))
+
     def test_views_load(self):
         for view_type in ("list", "form", "search", "pivot", "graph"):
             self.Run.get_view(view_type=view_type)
