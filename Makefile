@@ -6,12 +6,13 @@ VENV ?= .venv
 ODOO_SRC ?= /opt/odoo19
 export ODOO_SRC VENV PYTHON
 
-.PHONY: help venv test test-pure test-odoo bench demo lint format readme clean
+.PHONY: help venv test test-pure test-odoo bench bench-odoo demo lint format readme clean
 
 help:
 	@echo "make test   - virtualenv, pure suites, Odoo suites (when Odoo is at \$$ODOO_SRC)"
 	@echo "make demo   - sandbox tenant + Odoo database m365_demo with the addon, then serve Odoo"
-	@echo "make bench  - benchmarks against the sandbox with simulated latency"
+	@echo "make bench  - Graph client benchmarks against the sandbox with simulated latency"
+	@echo "make bench-odoo - feature benchmarks through Odoo (scratch databases; needs Odoo)"
 	@echo "make lint   - ruff (check + format), pylint-odoo, addon README up to date"
 
 venv:
@@ -28,6 +29,9 @@ test-odoo:
 
 bench: venv
 	$(VENV)/bin/python -m bench
+
+bench-odoo:
+	@tools/bench-odoo.sh
 
 demo:
 	@tools/demo.sh
