@@ -19,12 +19,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.parser import isoparse
-from tzlocal.windows_tz import win_tz
+from tzlocal.windows_tz import tz_win, win_tz
 
 from .errors import BadResponse
 
 __all__ = [
     "format_query_datetime",
+    "iana_to_windows",
     "parse_graph_datetime",
     "parse_iso_utc",
     "resolve_zone",
@@ -38,6 +39,15 @@ _UTC_NAMES = frozenset({"utc", "etc/utc", "gmt", "z", "coordinated universal tim
 def windows_to_iana(name: str) -> str | None:
     """IANA zone for a Windows zone name ("Romance Standard Time" → "Europe/Paris")."""
     return win_tz.get(name)
+
+
+def iana_to_windows(name: str) -> str | None:
+    """Windows zone name for an IANA zone ("Europe/Paris" → "Romance Standard Time").
+
+    Outlook keeps the zone of an event's start and of a recurrence as a Windows name;
+    sending it that way keeps DST right for the whole series.
+    """
+    return tz_win.get((name or "").strip())
 
 
 @lru_cache(maxsize=512)
