@@ -311,7 +311,9 @@ def plan_user(user: GraphUser, settings: ContactSettings | None = None) -> Conta
     email = clean_email(user.mail) or clean_email(user.user_principal_name, upn=True)
     name = contact_name(user, email)
     label = _label(name, email, user.id)
-    user_type = (clean_text(user.user_type, 32) or "").lower() or None
+    kind = (user.user_type or "").strip().lower()
+    user_type = kind if kind in ("member", "guest") else None
+    is_guest = kind == "guest"
     enabled = user.account_enabled is not False  # absent means enabled
     directory = {
         "m365_upn": clean_text(user.user_principal_name, EMAIL_MAX),
@@ -320,7 +322,7 @@ def plan_user(user: GraphUser, settings: ContactSettings | None = None) -> Conta
         "m365_user_type": user_type,
         "m365_account_enabled": enabled,
     }
-    common = {"user_id": user.id, "label": label, "is_guest": user.is_guest}
+    common = {"user_id": user.id, "label": label, "is_guest": is_guest}
     if not enabled:
         return ContactPlan(
             action=RETIRE,
@@ -329,7 +331,7 @@ def plan_user(user: GraphUser, settings: ContactSettings | None = None) -> Conta
             directory=directory,
             **common,
         )
-    if user.is_guest and not settings.include_guests:
+    if is_guest and not settings.include_guests:
         return ContactPlan(
             action=RETIRE,
             reason="guest user (guests are not included)",
