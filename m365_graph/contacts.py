@@ -276,7 +276,8 @@ class ContactPlan:
     the contact if there is one: disabled, removed or excluded guest) or ``"skip"``
     (bad input: leave Odoo alone and say why). ``owned`` holds the desired values of
     :data:`OWNED_FIELDS` (for a retirement only ``active``), ``directory`` those of
-    :data:`DIRECTORY_FIELDS`. ``label`` names the user in run messages.
+    :data:`DIRECTORY_FIELDS`. ``label`` names the user in run messages. ``removed``:
+    the user is gone from the directory (nothing to report if it had no contact).
     """
 
     user_id: str
@@ -287,6 +288,7 @@ class ContactPlan:
     is_guest: bool = False
     owned: Mapping[str, Any] = field(default_factory=dict)
     directory: Mapping[str, Any] = field(default_factory=dict)
+    removed: bool = False
 
 
 def contact_name(user: GraphUser, email: str | None) -> str:
@@ -377,6 +379,7 @@ def plan_removed(user_id: str, reason: str, label: str | None = None) -> Contact
         reason=why,
         owned={"active": False},
         directory={"m365_account_enabled": False},
+        removed=True,
     )
 
 
@@ -520,15 +523,19 @@ def partner_changes(
 # --------------------------------------------------------------------------- rounds
 
 
-def delta_key(settings: ContactSettings, select: Iterable[str] = CONTACT_SELECT) -> str:
-    """What a stored delta link was made for: the selected properties and the settings.
+def delta_key(
+    settings: ContactSettings, select: Iterable[str] = CONTACT_SELECT, directory: str = ""
+) -> str:
+    """What a stored delta link was made for: directory, selected properties, settings.
 
     A delta round reports only changes, so a link made with other settings (guests
-    now included) or other properties would never bring the users it left out: a
+    now included) or other properties would never bring the users it left out, and
+    a link of another directory (tenant or Graph URL changed) means nothing here: a
     different key means a new baseline.
     """
-    digest = hashlib.sha256(",".join(sorted(select)).encode()).hexdigest()[:12]
-    return f"contacts-v1;guests={int(settings.include_guests)};select={digest}"
+    text = "\n".join([",".join(sorted(select)), directory.strip().lower()])
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"contacts-v1;guests={int(settings.include_guests)};{digest}"
 
 
 def delta_link_expired(

@@ -21,6 +21,7 @@ Nothing here reads Graph JSON or decides field values: the model fetches partner
 hands their values to the pure functions and writes what they return.
 """
 
+import dataclasses
 import logging
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -160,14 +161,15 @@ class M365ContactSync(models.AbstractModel):
             self._m365_run_round(tenant, run, client)
         except Exception as exc:  # every failure is recorded on the run
             _logger.warning("Microsoft 365 contact sync of tenant %s failed: %s", tenant.id, exc)
-            message = str(exc) if isinstance(exc, (GraphError, UserError)) else None
-            run._m365_fail(
-                message
-                or self.env._(
-                    "The contact sync stopped on an unexpected error: %(error)s",
-                    error=exc,
+            if isinstance(exc, (GraphError, UserError)):
+                message = str(exc)
+            else:
+                message = self.env._(
+                    "The contact sync stopped on an unexpected error: %(error)s", error=exc
                 )
-            )
+            if not (run.created or run.updated or run.deleted):
+                message += " " + self.env._("No contact was changed.")
+            run._m365_fail(message)
         finally:
             if client is not None:
                 run._m365_add_stats(client.counters.snapshot())
@@ -222,11 +224,13 @@ class M365ContactSync(models.AbstractModel):
     @api.model
     def _m365_run_round(self, tenant, run, client):
         settings = ContactSettings(include_guests=tenant.contact_include_guests)
-        key = delta_key(settings)
+        key = delta_key(
+            settings, CONTACT_SELECT, directory=f"{tenant.azure_tenant}|{tenant.graph_url}"
+        )
         link = tenant.contact_delta_link or None
         why_baseline = None
         if link and tenant.contact_delta_key != key:
-            link, why_baseline = None, self.env._("the contact settings changed")
+            link, why_baseline = None, self.env._("the tenant or the contact settings changed")
         elif link and delta_link_expired(tenant.contact_delta_date, fields.Datetime.now()):
             link, why_baseline = None, self.env._("the last complete sync is over 7 days old")
         result = users_delta(client, link, select=CONTACT_SELECT, page_size=self._m365_page_size)
@@ -482,7 +486,8 @@ class M365ContactSync(models.AbstractModel):
                 details.append(f"{plan.label}: {plan.reason}")
                 continue
             if plan.action == "retire" and not partner:
-                state.not_imported[plan.reason] += 1
+                if not plan.removed:  # a disabled account or a guest: say so, once per reason
+                    state.not_imported[plan.reason] += 1
                 continue
             linking = False
             if not partner:
@@ -664,16 +669,8 @@ class M365ContactSync(models.AbstractModel):
             plan = plan_removed(
                 partner.m365_user_id, "deleted", f"{partner.name} <{partner.email}>"
             )
-            plans.append(
-                ContactPlan(
-                    plan.user_id,
-                    plan.action,
-                    plan.label,
-                    reason=self.env._("no longer in the Microsoft 365 directory"),
-                    owned=plan.owned,
-                    directory=plan.directory,
-                )
-            )
+            reason = self.env._("no longer in the Microsoft 365 directory")
+            plans.append(dataclasses.replace(plan, reason=reason))
         for start in range(0, len(plans), self._m365_batch_size):
             batch = plans[start : start + self._m365_batch_size]
             self._m365_apply(state, batch)

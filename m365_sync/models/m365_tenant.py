@@ -15,7 +15,7 @@ import re
 import uuid
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from m365_graph import (
     AppTokenProvider,
@@ -353,6 +353,10 @@ class M365Tenant(models.Model):
         if not self.env.user.has_group("base.group_system"):
             raise AccessError(
                 self.env._("Only Settings administrators can start the Microsoft 365 contact sync.")
+            )
+        if not self.contact_sync:
+            raise UserError(
+                self.env._("Switch on contact sync in the Microsoft 365 settings first.")
             )
         run = self.env["m365.contact.sync"]._m365_sync(self, from_button=True)
         kind = "success" if run.state == "done" else "danger"

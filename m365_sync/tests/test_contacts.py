@@ -244,6 +244,7 @@ class TestContactSync(M365SandboxCase):
         state.remove_user(upn("Megan Bowen"), reason="changed")
         lynne = self.contact("Lynne Robbins")
         state.remove_user(upn("Lynne Robbins"))
+        state.remove_user(JORDAN)  # never imported: nothing to do, nothing to report
         run = self.sync()
         self.assertCounts(run, deleted=3)
         alex = self.contact("Alex Wilber")
@@ -317,6 +318,10 @@ class TestContactSync(M365SandboxCase):
         self.assertFalse(self.tenant.contact_delta_link)
 
     def test_button_reports_success_and_failure(self):
+        self.tenant.contact_sync = False
+        with self.assertRaisesRegex(UserError, "Switch on contact sync"):
+            self.tenant.action_m365_sync_contacts()
+        self.tenant.contact_sync = True
         action = self.tenant.action_m365_sync_contacts()
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("created", action["params"]["message"])
@@ -325,6 +330,7 @@ class TestContactSync(M365SandboxCase):
         action = settings.action_m365_sync_contacts()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("User.Read.All", action["params"]["message"])
+        self.assertIn("No contact was changed.", action["params"]["message"])
         user = new_test_user(self.env, login="plain", groups="base.group_user")
         with self.assertRaises(AccessError):
             self.tenant.with_user(user).action_m365_sync_contacts()
@@ -470,3 +476,34 @@ class TestContactSync(M365SandboxCase):
         self.assertIn('name="m365_mobile"', search)
         action = self.env.ref("m365_sync.action_m365_contacts")
         self.assertIn("search_default_m365_contacts", action.context)
+
+    def test_each_company_gets_its_own_contacts(self):
+        sb = self.sandbox
+        other = self.env["res.company"].create({"name": "Fabrikam Ltd"})
+        tenant_b = other.m365_tenant_id
+        tenant_b.write(
+            {
+                "azure_tenant": sb.tenant_id,
+                "client_id": sb.client_id,
+                "client_secret": sb.client_secret,
+                "authority_host": sb.url,
+                "graph_url": sb.graph_url,
+                "ca_bundle": sb.ca_path,
+                "contact_sync": True,
+            }
+        )
+        shared = new_test_user(self.env, login="shared", email=upn("Diego Siciliani"))
+        shared.partner_id.company_id = False
+        self.sync()
+        run_b = self.Sync._m365_sync(tenant_b)
+        self.assertEqual(run_b.state, "done", run_b.message)
+        self.assertCounts(run_b, created=5, skipped=3)
+        contacts_b = self.Partner.search([("m365_tenant_id", "=", tenant_b.id)])
+        self.assertEqual(set(contacts_b.mapped("company_id")), {other})
+        self.assertEqual(self.contact("Diego Siciliani"), shared.partner_id, "shared, not copied")
+        self.assertEqual(len(self.Partner.search([("email", "=", upn("Adele Vance"))])), 2)
+        user_b = new_test_user(
+            self.env, login="fabrikam_user", company_id=other.id, company_ids=[other.id]
+        )
+        visible = self.env["res.partner"].with_user(user_b).search([("m365_user_id", "!=", False)])
+        self.assertEqual(visible, contacts_b | shared.partner_id)

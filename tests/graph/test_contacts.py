@@ -366,6 +366,10 @@ def test_archive_and_unarchive():
 def test_delta_key_and_lifetime():
     assert delta_key(ContactSettings()) != delta_key(ContactSettings(include_guests=True))
     assert delta_key(ContactSettings()) == delta_key(ContactSettings(), reversed(CONTACT_SELECT))
+    assert delta_key(ContactSettings(), directory="A|g") != delta_key(
+        ContactSettings(), directory="B|g"
+    )
+    assert delta_key(ContactSettings(), CONTACT_SELECT[:-1]) != delta_key(ContactSettings())
     now = datetime(2026, 3, 10, tzinfo=timezone.utc)
     assert delta_link_expired(None, now)
     assert not delta_link_expired(now - timedelta(days=6, hours=23), now)
