@@ -248,7 +248,7 @@ class M365ContactSync(models.AbstractModel):
             done += len(batch)
             remaining = self.env["ir.cron"]._commit_progress(len(batch), remaining=total - done)
             if remaining <= 0 and done < total:
-                self._m365_flush_not_imported(state)
+                self._m365_flush_notes(state)
                 run._m365_fail(
                     self._m365_summary(state, result, baseline, why_baseline)
                     + " "
@@ -262,7 +262,7 @@ class M365ContactSync(models.AbstractModel):
                 return
 
         if not result.complete:
-            self._m365_flush_not_imported(state)
+            self._m365_flush_notes(state)
             run._m365_fail(
                 self._m365_summary(state, result, baseline, why_baseline)
                 + " "
@@ -276,7 +276,7 @@ class M365ContactSync(models.AbstractModel):
             return
         if baseline:
             self._m365_sweep(state, result)
-        self._m365_flush_not_imported(state)
+        self._m365_flush_notes(state)
         tenant.write(
             {
                 "contact_delta_link": result.delta_link,
@@ -466,10 +466,9 @@ class M365ContactSync(models.AbstractModel):
         kept = details[: max(MAX_DETAIL_LINES - state.detail_lines, 0)]
         state.detail_lines += len(kept)
         state.detail_dropped += len(details) - len(kept)
-        values = {name: counts[name] for name in ("created", "updated", "deleted") if counts[name]}
-        if counts["skipped"]:
-            values["skipped"] = counts["skipped"]
-        if values or kept:
+        values = {name: counts[name] for name in ("created", "updated", "deleted", "skipped")}
+        if any(values.values()) or kept:
+            # Every named line was counted in "skipped" already: pass the count explicitly.
             state.run._m365_count(skipped_reason="\n".join(kept) or None, **values)
 
     @api.model
@@ -677,15 +676,23 @@ class M365ContactSync(models.AbstractModel):
             self.env["ir.cron"]._commit_progress(len(batch))
 
     @api.model
-    def _m365_flush_not_imported(self, state):
-        """One line per reason for users that got no contact (disabled accounts, guests)."""
-        if not state.not_imported:
-            return
+    def _m365_flush_notes(self, state):
+        """Close the skipped list: one line per reason for users that got no contact
+        (disabled accounts, guests), and how many skipped users were not named."""
         lines = [
             self.env._("%(count)s user(s) not imported: %(reason)s", count=count, reason=reason)
             for reason, count in sorted(state.not_imported.items())
         ]
-        state.run._m365_count(
-            skipped=sum(state.not_imported.values()), skipped_reason="\n".join(lines)
-        )
+        if state.detail_dropped:
+            lines.append(
+                self.env._(
+                    "… and %(count)s more skipped user(s), not listed here.",
+                    count=state.detail_dropped,
+                )
+            )
+        if lines:
+            state.run._m365_count(
+                skipped=sum(state.not_imported.values()), skipped_reason="\n".join(lines)
+            )
         state.not_imported.clear()
+        state.detail_dropped = 0

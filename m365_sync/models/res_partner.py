@@ -43,6 +43,7 @@ class ResPartner(models.Model):
         copy=False,
         index="btree_not_null",
         ondelete="set null",
+        groups="base.group_user",
         help="The tenant whose contact sync linked this contact.",
     )
     m365_upn = fields.Char(string="User principal name", readonly=True, copy=False)

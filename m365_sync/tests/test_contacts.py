@@ -507,3 +507,17 @@ class TestContactSync(M365SandboxCase):
         )
         visible = self.env["res.partner"].with_user(user_b).search([("m365_user_id", "!=", False)])
         self.assertEqual(visible, contacts_b | shared.partner_id)
+
+    def test_the_list_of_skipped_users_is_bounded(self):
+        from odoo.addons.m365_sync.models import m365_contact_sync
+
+        self.patch(m365_contact_sync, "MAX_DETAIL_LINES", 1)
+        for number in range(3):
+            self.sandbox.state.add_user(
+                f"No Address {number}", upn=f"x{number}#EXT#@{DOMAIN}", mail=None
+            )
+        run = self.sync()
+        self.assertCounts(run, created=6, skipped=6)
+        lines = run.skipped_details.splitlines()
+        self.assertEqual(sum("no usable e-mail address" in line for line in lines), 1)
+        self.assertIn("… and 2 more skipped user(s), not listed here.", lines)
