@@ -13,6 +13,7 @@ from odoo.tests import new_test_user, tagged
 
 from m365_sandbox import Sandbox
 
+from ..models import m365_contact_sync
 from .common import M365SandboxCase
 
 DOMAIN = "contoso.onmicrosoft.com"
@@ -509,8 +510,6 @@ class TestContactSync(M365SandboxCase):
         self.assertEqual(visible, contacts_b | shared.partner_id)
 
     def test_the_list_of_skipped_users_is_bounded(self):
-        from odoo.addons.m365_sync.models import m365_contact_sync
-
         self.patch(m365_contact_sync, "MAX_DETAIL_LINES", 1)
         for number in range(3):
             self.sandbox.state.add_user(
