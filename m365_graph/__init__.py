@@ -44,7 +44,7 @@ from .models import (
 )
 from .permissions import FEATURES, PermissionCheck, admin_consent_url, check_permissions
 from .retry import RetryPolicy
-from .users import USER_SELECT, get_me, get_user, users_delta
+from .users import USER_SELECT, get_me, get_user, get_users, users_delta
 
 __all__ = [
     "AUTHORITY_PUBLIC",
@@ -101,6 +101,7 @@ __all__ = [
     "get_event",
     "get_me",
     "get_user",
+    "get_users",
     "granted_roles",
     "granted_scopes",
     "read_busy_times",

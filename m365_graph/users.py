@@ -13,12 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from .models import DeltaResult, GraphUser, Page
+from .errors import BadResponse, GraphError
+from .models import BatchRequest, DeltaResult, GraphUser, Page
 
 if TYPE_CHECKING:
     from .client import GraphClient
 
-__all__ = ["USER_SELECT", "get_me", "get_user", "users_delta"]
+__all__ = ["USER_SELECT", "get_me", "get_user", "get_users", "users_delta"]
 
 USER_SELECT: tuple[str, ...] = (
     "id",
@@ -80,6 +81,35 @@ def get_user(
         permission=USERS_PERMISSION,
     )
     return GraphUser.from_graph(body)
+
+
+def get_users(
+    client: GraphClient, ids: Sequence[str], *, select: Sequence[str] = USER_SELECT
+) -> tuple[dict[str, GraphUser], dict[str, GraphError]]:
+    """Several users by id through ``$batch`` (20 per round trip).
+
+    Returns ``(users, errors)``: a user that no longer exists is in ``errors`` as
+    :class:`~m365_graph.errors.NotFound`; one failure does not stop the others.
+    """
+    wanted = list(dict.fromkeys(ids))
+    query = "$select=" + ",".join(select)
+    requests_ = [
+        BatchRequest(id=str(index), method="GET", url=f"/users/{quote(user_id, safe='')}?{query}")
+        for index, user_id in enumerate(wanted)
+    ]
+    users: dict[str, GraphUser] = {}
+    errors: dict[str, GraphError] = {}
+    answers = client.batch(requests_, what="Reading directory users") if requests_ else []
+    for user_id, answer in zip(wanted, answers, strict=True):
+        error = answer.error(f"Reading user {user_id}", permission=USERS_PERMISSION)
+        if error is not None:
+            errors[user_id] = error
+            continue
+        try:
+            users[user_id] = GraphUser.from_graph(answer.body)
+        except BadResponse as exc:
+            errors[user_id] = exc
+    return users, errors
 
 
 def get_me(client: GraphClient, *, select: Sequence[str] = USER_SELECT) -> GraphUser:

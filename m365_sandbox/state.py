@@ -311,7 +311,7 @@ class TenantState:
         office_location: str | None = None,
         business_phones: list[str] | None = None,
         mobile_phone: str | None = None,
-        account_enabled: bool = True,
+        account_enabled: bool | None = None,
         user_type: str = "Member",
         has_mailbox: bool = True,
         id: str | None = None,
@@ -319,7 +319,13 @@ class TenantState:
         room: dict | None = None,
         **extra,
     ) -> dict:
-        """Add a directory user (with a mailbox unless ``has_mailbox=False``)."""
+        """Add a directory user (with a mailbox unless ``has_mailbox=False``).
+
+        ``account_enabled`` defaults to true, except for a room: Exchange Online
+        creates resource mailboxes with a disabled (sign-in blocked) account.
+        """
+        if account_enabled is None:
+            account_enabled = room is None
         with self.lock:
             parts = display_name.split()
             if given_name is None and len(parts) > 1:

@@ -32,3 +32,6 @@ print(f"demo: test connection: {tenant.last_check_message}")
 for line in tenant.permission_ids:
     print(f"  {line.feature:10} {line.permission:28} {line.permission_type:12} {line.state}")
 env.cr.commit()
+contacts = env["m365.contact.sync"]._m365_sync(tenant)
+print(f"demo: contact sync {contacts.state}: {contacts.message}")
+env.cr.commit()

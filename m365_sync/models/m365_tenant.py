@@ -15,7 +15,7 @@ import re
 import uuid
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from m365_graph import (
     AppTokenProvider,
@@ -119,6 +119,30 @@ class M365Tenant(models.Model):
     personal_interval_minutes = fields.Integer(
         string="Personal sync every (minutes)", default=30, required=True
     )
+
+    # Contact sync (m365.contact.sync): options and the users-delta state.
+    contact_include_guests = fields.Boolean(
+        string="Include guest users",
+        help="Also synchronise guest users (people from other organisations invited to "
+        "the tenant). Changing this reads the whole directory again at the next run.",
+    )
+    contact_parent_company = fields.Boolean(
+        string="File contacts under the company",
+        help="New contacts are created as contacts of this company's partner (with its "
+        "address). Existing contacts keep their company.",
+    )
+    contact_delta_link = fields.Char(
+        string="Contacts delta link",
+        groups="base.group_system",
+        copy=False,
+        readonly=True,
+        help="Where the next contact sync continues in the directory (set after each "
+        "complete run). Empty: the next run reads every user.",
+    )
+    contact_delta_date = fields.Datetime(
+        string="Contacts complete up to", copy=False, readonly=True
+    )
+    contact_delta_key = fields.Char(groups="base.group_system", copy=False, readonly=True)
 
     # Result of the last "Test connection".
     connection_state = fields.Selection(
@@ -300,8 +324,10 @@ class M365Tenant(models.Model):
         read from the sync-run log: the last run of that kind, done or failed.
         """
         self.ensure_one()
-        last = self.env["m365.sync.run"].sudo().search(
-            [("tenant_id", "=", self.id), ("kind", "=", kind)], order="start desc", limit=1
+        last = (
+            self.env["m365.sync.run"]
+            .sudo()
+            .search([("tenant_id", "=", self.id), ("kind", "=", kind)], order="start desc", limit=1)
         )
         return not last or last.start + interval <= fields.Datetime.now()
 
@@ -320,6 +346,21 @@ class M365Tenant(models.Model):
             ca_bundle=config.ca_bundle,
             timeout=config.timeout,
         )
+
+    def action_m365_sync_contacts(self):
+        """Button: synchronise the directory's users to contacts now."""
+        self.ensure_one()
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._("Only Settings administrators can start the Microsoft 365 contact sync.")
+            )
+        if not self.contact_sync:
+            raise UserError(
+                self.env._("Switch on contact sync in the Microsoft 365 settings first.")
+            )
+        run = self.env["m365.contact.sync"]._m365_sync(self, from_button=True)
+        kind = "success" if run.state == "done" else "danger"
+        return self._m365_notify(run.message, kind)
 
     def action_test_connection(self):
         """Get an app token, read its permissions and compare them with the features."""

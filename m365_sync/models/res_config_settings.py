@@ -37,6 +37,13 @@ class ResConfigSettings(models.TransientModel):
     m365_contact_interval_hours = fields.Integer(
         related=TENANT + "contact_interval_hours", readonly=False
     )
+    m365_contact_include_guests = fields.Boolean(
+        related=TENANT + "contact_include_guests", readonly=False
+    )
+    m365_contact_parent_company = fields.Boolean(
+        related=TENANT + "contact_parent_company", readonly=False
+    )
+    m365_contact_delta_date = fields.Datetime(related=TENANT + "contact_delta_date")
     m365_busy_interval_minutes = fields.Integer(
         related=TENANT + "busy_interval_minutes", readonly=False
     )
@@ -62,6 +69,11 @@ class ResConfigSettings(models.TransientModel):
             # Never keep the typed secret on the transient record.
             self.m365_client_secret = False
         return res
+
+    def action_m365_sync_contacts(self):
+        self.ensure_one()
+        self.execute()
+        return self.company_id.m365_tenant_id.action_m365_sync_contacts()
 
     def action_m365_test_connection(self):
         self.ensure_one()

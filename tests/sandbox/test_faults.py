@@ -189,3 +189,11 @@ def test_concurrent_writers_and_readers_stay_consistent(sandbox):
     assert set(results) == {(201, 200)}
     # tx-0..9 split over two mailboxes by parity: 5 distinct transactionIds each.
     assert len(sandbox.state.events(ADELE)) == 5 and len(sandbox.state.events(MEGAN)) == 5
+
+
+def test_after_lets_the_first_requests_through(sandbox):
+    graph = Graph(sandbox)
+    fault = sandbox.faults.add(503, path=r"/users$", after=2, times=1)
+    statuses = [graph.get("/users").status_code for _ in range(4)]
+    assert statuses == [200, 200, 503, 200]
+    assert fault.passed == 2 and fault.fired == 1

@@ -202,3 +202,11 @@ def test_users_delta_changes_between_pages_never_skip_unchanged_users(sandbox):
     assert {u["id"] for u in state.users} <= seen
     items, _, _ = graph.follow(delta_link)
     assert {u["id"] for u in items} == {page["value"][0]["id"], page["value"][1]["id"]}
+
+
+def test_room_accounts_are_disabled_like_exchange_resource_mailboxes(sandbox):
+    rooms = {u["displayName"]: u for u in sandbox.state.rooms}
+    assert rooms["Conference Room Rainier"]["accountEnabled"] is False
+    extra = sandbox.state.add_room("Room Baker", "baker@contoso.onmicrosoft.com")
+    assert extra["accountEnabled"] is False
+    assert sandbox.state.add_user("Nina Neu")["accountEnabled"] is True
