@@ -58,6 +58,7 @@ __all__ = [
     "SlotRecord",
     "busy_by_day",
     "busy_window",
+    "categories_need_cleaning",
     "category_key",
     "check_slot",
     "clean_categories",
@@ -127,6 +128,12 @@ def clean_categories(names: Iterable[Any]) -> tuple[str, ...]:
                 seen.add(key)
                 out.append(name)
     return tuple(out)
+
+
+def categories_need_cleaning(names: Iterable[Any]) -> bool:
+    """True when ``names`` are not already clean (extra spaces, repeats, empty names)."""
+    names = tuple(names)
+    return names != clean_categories(names)
 
 
 def join_categories(names: Iterable[str]) -> str:

@@ -37,6 +37,7 @@ from m365_graph.workload import (
     BusyWindow,
     SlotRecord,
     busy_window,
+    categories_need_cleaning,
     is_ignored,
     prepare_slots,
     reconcile,
@@ -371,7 +372,7 @@ class M365BusySlot(models.Model):
         stored = self._m365_stored(users, window, fetched_ids)
         creates, updates, deletes, details = [], [], [], []
         changed = []  # (user id, SlotRecord) of every slot before and after a change
-        failed = skipped = 0
+        failed = skipped = cleaned = 0
         for user in users:
             mailbox = mailbox_of[user.id]
             result = results[mailbox]
@@ -388,6 +389,7 @@ class M365BusySlot(models.Model):
                 )
                 continue
             records, rejects = prepare_slots(result.slots)
+            cleaned += sum(1 for s in result.slots if categories_need_cleaning(s.categories))
             for item in result.skipped:
                 details.append(f"{user.name}: {item.reason}")
             for item in rejects:
@@ -426,6 +428,7 @@ class M365BusySlot(models.Model):
         state["failed"] += failed
         state["days"] += written
         state["fallback"] += len(fallback)
+        state["cleaned"] = state.get("cleaned", 0) + cleaned
         run._m365_count(
             created=len(creates),
             updated=len(updates),
@@ -532,6 +535,14 @@ class M365BusySlot(models.Model):
                 self.env._(
                     "%(count)s calendars or appointments skipped: see the list below.",
                     count=run.skipped,
+                )
+            )
+        if state.get("cleaned"):
+            lines.append(
+                self.env._(
+                    "%(count)s appointments had categories with extra spaces or repeated "
+                    "names: cleaned before matching the category rules.",
+                    count=state["cleaned"],
                 )
             )
         if state.get("fallback"):

@@ -67,6 +67,7 @@ class TestBusyImport(BusyCase):
         for record in views:
             self.assertTrue(record.in_batch)
             self.assertEqual(record.query["$select"].split(","), list(BUSY_SELECT))
+            self.assertIn('outlook.timezone="UTC"', record.headers["Prefer"])
         others = {
             r.path
             for r in self.sandbox.log
@@ -220,6 +221,7 @@ class TestBusyImport(BusyCase):
         run = self.import_busy()
         self.assertEqual(run.state, "done")
         self.assertEqual(run.skipped, 7, run.skipped_details)
+        self.assertIn("1 appointments had categories with extra spaces", run.message)
         self.assertEqual(run.created, 2)
         details = run.skipped_details
         for reason in (

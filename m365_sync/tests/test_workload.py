@@ -2,8 +2,12 @@
 
 from datetime import date, datetime, timedelta, timezone
 
+from dateutil.relativedelta import relativedelta
+from lxml import etree
+
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
+from odoo.tools.safe_eval import safe_eval
 
 from .busy_common import BERLIN, MONDAY, BusyCase
 
@@ -215,6 +219,17 @@ class TestWorkload(BusyCase):
         self.assertIn("Daily working hours", str(action.help))
         menu = self.env.ref("m365_sync.menu_m365_workload")
         self.assertEqual(menu.parent_id, self.env.ref("project.menu_project_report"))
+        # The week filters, evaluated for Wednesday 2026-03-25.
+        arch = etree.fromstring(self.Day.get_view(view_type="search")["arch"])
+        context = {"context_today": lambda: date(2026, 3, 25), "relativedelta": relativedelta}
+        bounds = {}
+        for name in ("this_week", "next_week"):
+            (node,) = arch.xpath(f"//filter[@name='{name}']")
+            domain = safe_eval(node.get("domain"), context)
+            bounds[name] = (domain[0][2], domain[1][2])
+            self.Day.search_count(domain)
+        self.assertEqual(bounds["this_week"], ("2026-03-23", "2026-03-30"))
+        self.assertEqual(bounds["next_week"], ("2026-03-30", "2026-04-06"))
         # The pivot's weekly grouping with every measure, as the client asks for it.
         groups = self.Day.formatted_read_group(
             [],

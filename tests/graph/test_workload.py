@@ -16,6 +16,7 @@ from m365_graph.workload import (
     BusyInterval,
     SlotRecord,
     busy_window,
+    categories_need_cleaning,
     category_key,
     check_slot,
     clean_categories,
@@ -351,6 +352,10 @@ def test_categories_are_cleaned_and_matched_case_insensitively():
     assert text == "Customer, Focus time"
     assert split_categories(text) == ("Customer", "Focus time")
     assert split_categories("") == ()
+    assert categories_need_cleaning([" Customer"])
+    assert categories_need_cleaning(["A", "a"])
+    assert not categories_need_cleaning(["Customer", "Focus time"])
+    assert not categories_need_cleaning([])
 
 
 # --------------------------------------------------------------------------- validation
