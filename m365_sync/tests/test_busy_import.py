@@ -51,6 +51,37 @@ class TestBusyImport(BusyCase):
             self.assertEqual(self.Day.search_count([("user_id", "=", user.id)]), 98)
         self.assertEqual(self.day(self.alex, MONDAY).capacity_hours, 8.0)
 
+    def test_series_occurrences_and_long_calendars_are_read_completely(self):
+        self.event(
+            "Alex Wilber",
+            MONDAY,
+            9,
+            9.5,
+            recurrence={
+                "pattern": {"type": "daily", "interval": 1},
+                "range": {
+                    "type": "numbered",
+                    "startDate": MONDAY.isoformat(),
+                    "numberOfOccurrences": 5,
+                },
+            },
+        )
+        # 130 appointments: more than one page of 100.
+        for n in range(130):
+            day = MONDAY + timedelta(days=7 + n // 8)
+            self.event("Megan Bowen", day, 8 + n % 8, 8.5 + n % 8)
+        run = self.import_busy()
+        self.assertEqual(run.created, 135)
+        occurrences = self.slots(self.alex)
+        self.assertEqual(len(occurrences), 5)
+        self.assertEqual(set(occurrences.mapped("event_type")), {"occurrence"})
+        self.assertEqual(len(set(occurrences.mapped("event_id"))), 5)
+        self.assertEqual(len(self.slots(self.megan)), 130)
+        self.assertEqual(self.day(self.alex, MONDAY + timedelta(days=4)).busy_hours, 0.5)
+        self.assertGreaterEqual(
+            self.sandbox.log.count(r"/calendarView$", mailbox=self.graph_id["Megan Bowen"]), 2
+        )
+
     def test_privacy_nothing_but_busy_time_is_requested_or_stored(self):
         self.event(
             "Adele Vance",
