@@ -215,6 +215,7 @@ class StoredEvent:
         "recurrence",
         "start",
         "start_tz",
+        "tampered",
         "tx_id",
         "ver",
     )
@@ -239,6 +240,8 @@ class StoredEvent:
         self.exceptions: dict[datetime, ExceptionRecord] = {}
         self.cancelled: dict[datetime, int] = {}
         self.history: list[tuple[int, StoredEvent]] = []
+        # Test hook (TenantState.tamper_event): JSON to set or remove when rendering.
+        self.tampered: tuple[dict, tuple[str, ...]] | None = None
 
     # -- time helpers ----------------------------------------------------
 
@@ -444,6 +447,11 @@ class StoredEvent:
             full["originalStart"] = format_stamp(self.utc(key))
         if basic:
             for name in BASIC_HIDDEN:
+                full.pop(name, None)
+        if self.tampered is not None:
+            overrides, removed = self.tampered
+            full.update(copy.deepcopy(overrides))
+            for name in removed:
                 full.pop(name, None)
         if select is not None:
             wanted = set(select) | {"id", "@odata.etag"}

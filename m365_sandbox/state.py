@@ -604,6 +604,22 @@ class TenantState:
     def delete_event(self, user: str, event_id: str) -> None:
         self.remove_event(user, event_id)
 
+    def tamper_event(
+        self, user: str, event_id: str, *, remove: tuple[str, ...] = (), **json_props
+    ) -> None:
+        """Make an event render malformed JSON, bypassing every check Graph's own API does.
+
+        Graph's API refuses such items on create, yet calendars written by other
+        clients (EWS, old Exchange, migrations) do return them: an end before the
+        start, an unknown ``showAs``, an all-day item off midnight, a missing
+        ``start``. ``json_props`` replace properties verbatim (``end={"dateTime": …,
+        "timeZone": "UTC"}``); ``remove`` drops properties. Applies to the event
+        and all its occurrences; the window it shows in is still its stored one.
+        """
+        with self.lock:
+            event, _key = self.find_event(user, event_id)
+            event.tampered = (copy.deepcopy(json_props), tuple(remove))
+
     def events(self, user: str) -> list[dict]:
         """Stored events (single instances and series masters) in Graph shape."""
         with self.lock:

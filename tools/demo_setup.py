@@ -32,6 +32,51 @@ print(f"demo: test connection: {tenant.last_check_message}")
 for line in tenant.permission_ids:
     print(f"  {line.feature:10} {line.permission:28} {line.permission_type:12} {line.state}")
 env.cr.commit()
+
+# Busy time for workload: Odoo users for some of the demo people (matched by
+# e-mail), on the company's working hours in Berlin, then one import.
+DEMO_PEOPLE = [
+    "adele.vance",
+    "alex.wilber",
+    "megan.bowen",
+    "lynne.robbins",
+    "lee.gu",
+    "nora.klein",
+    "jonas.becker",
+    "sofia.rossi",
+]
+Users = env["res.users"].with_context(no_reset_password=True, active_test=False)
+domain = info.get("tenant_domain") or "contoso.onmicrosoft.com"
+for alias in DEMO_PEOPLE:
+    login = f"{alias}@{domain}"
+    if Users.search([("login", "=", login)]):
+        continue
+    user = Users.create(
+        {
+            "name": alias.replace(".", " ").title(),
+            "login": login,
+            "email": login,
+            "tz": "Europe/Berlin",
+            "group_ids": [
+                (6, 0, [env.ref("base.group_user").id, env.ref("project.group_project_user").id])
+            ],
+        }
+    )
+    env["resource.resource"].create(
+        {
+            "name": user.name,
+            "user_id": user.id,
+            "calendar_id": env.company.resource_calendar_id.id,
+            "tz": "Europe/Berlin",
+        }
+    )
+
+# Contact sync links the demo users' partners (by e-mail) instead of duplicating them.
 contacts = env["m365.contact.sync"]._m365_sync(tenant)
 print(f"demo: contact sync {contacts.state}: {contacts.message}")
+if not tenant.category_rule_ids:
+    env["m365.category.rule"].create({"tenant_id": tenant.id, "name": "Lunch break"})
+run = env["m365.busy.slot"]._m365_import_busy(tenant)
+if run:
+    print(f"demo: busy time: {run.state}; " + " ".join((run.message or "").splitlines()))
 env.cr.commit()

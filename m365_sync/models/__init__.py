@@ -1,10 +1,18 @@
 from . import (
+    m365_busy_slot,
+    m365_category_rule,
     m365_contact_sync,
     m365_secret_mixin,
     m365_sync_run,
     m365_tenant,
     m365_tenant_permission,
+    m365_workload_day,
     res_company,
     res_config_settings,
     res_partner,
+    res_users,
+    resource_calendar,
+    resource_calendar_attendance,
+    resource_calendar_leaves,
+    resource_resource,
 )

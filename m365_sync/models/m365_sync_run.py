@@ -73,6 +73,12 @@ class M365SyncRun(models.Model):
     skipped_details = fields.Text(
         string="Skipped items", readonly=True, help="One line per item skipped, with the reason."
     )
+    resume_state = fields.Json(
+        readonly=True,
+        copy=False,
+        help="Where a long job that stopped half-way (time limit, restart) picks up again. "
+        "Set only while the run is running.",
+    )
 
     @api.depends("start", "end")
     def _compute_duration(self):

@@ -119,6 +119,31 @@ class M365Tenant(models.Model):
     personal_interval_minutes = fields.Integer(
         string="Personal sync every (minutes)", default=30, required=True
     )
+    # Busy time for workload: window, calculation mode, category rules.
+    busy_past_days = fields.Integer(
+        string="Busy time: past days",
+        default=7,
+        required=True,
+        help="How many days back each busy-time import reads (and keeps up to date).",
+    )
+    busy_future_days = fields.Integer(
+        string="Busy time: future days",
+        default=90,
+        required=True,
+        help="How many days ahead each busy-time import reads.",
+    )
+    busy_mode = fields.Selection(
+        [("exact", "Exact working times"), ("daily", "Daily working hours")],
+        string="Workload calculation",
+        default="exact",
+        required=True,
+        help="Exact working times: an appointment counts only for the part inside the "
+        "user's working hours (working time 09:00-17:00, appointment 16:00-18:00: 1 hour). "
+        "Daily working hours: every appointment counts in full, whenever it is (2 hours). "
+        "In both modes overlapping appointments count once and an all-day appointment "
+        "counts as that day's working hours.",
+    )
+    category_rule_ids = fields.One2many("m365.category.rule", "tenant_id", string="Category rules")
 
     # Contact sync (m365.contact.sync): options and the users-delta state.
     contact_include_guests = fields.Boolean(
@@ -179,6 +204,10 @@ class M365Tenant(models.Model):
     )
     _contact_interval_min = models.Constraint(
         "CHECK(contact_interval_hours >= 1)", "Contacts are synchronised at most every hour."
+    )
+    _busy_window_range = models.Constraint(
+        "CHECK(busy_past_days BETWEEN 0 AND 90 AND busy_future_days BETWEEN 1 AND 365)",
+        "Busy time reads 0 to 90 past days and 1 to 365 future days.",
     )
     _timeout_positive = models.Constraint(
         "CHECK(http_timeout BETWEEN 1 AND 600)", "The HTTP time-out is 1 to 600 seconds."
@@ -274,7 +303,11 @@ class M365Tenant(models.Model):
         credentials = {"azure_tenant", "client_id", "client_secret", "authority_host", "graph_url"}
         if credentials & vals.keys():
             vals.setdefault("connection_state", "unchecked")
-        return super().write(vals)
+        new_mode = self.filtered(lambda t: "busy_mode" in vals and t.busy_mode != vals["busy_mode"])
+        result = super().write(vals)
+        if new_mode:
+            self.env["m365.workload.day"]._m365_schedule_recompute(companies=new_mode.company_id)
+        return result
 
     @api.model
     def _m365_clean_vals(self, vals):
@@ -385,6 +418,21 @@ class M365Tenant(models.Model):
         run._m365_done(message=self.last_check_message)
         kind = "success" if self.connection_state == "ok" else "warning"
         return self._m365_notify(self.last_check_message, kind)
+
+    def action_m365_sync_busy_now(self):
+        """Import busy time now (Settings button): the job the cron runs, at once."""
+        self.ensure_one()
+        if not self.env.user.has_group("m365_sync.group_m365_manager"):
+            raise AccessError(
+                self.env._("Only Microsoft 365 managers can start a busy-time import.")
+            )
+        if not self.busy_sync:
+            raise UserError(
+                self.env._("Switch on “Calendar busy time” and save before importing busy time.")
+            )
+        run = self.env["m365.busy.slot"]._m365_import_busy(self, raise_errors=True)
+        kind = "success" if run.state == "done" and not run.skipped else "warning"
+        return self._m365_notify(run.message, kind)
 
     def _m365_store_check(self, report):
         missing = report.missing

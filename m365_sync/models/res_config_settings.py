@@ -50,6 +50,9 @@ class ResConfigSettings(models.TransientModel):
     m365_personal_interval_minutes = fields.Integer(
         related=TENANT + "personal_interval_minutes", readonly=False
     )
+    m365_busy_past_days = fields.Integer(related=TENANT + "busy_past_days", readonly=False)
+    m365_busy_future_days = fields.Integer(related=TENANT + "busy_future_days", readonly=False)
+    m365_busy_mode = fields.Selection(related=TENANT + "busy_mode", readonly=False)
     m365_connection_state = fields.Selection(related=TENANT + "connection_state")
     m365_last_check = fields.Datetime(related=TENANT + "last_check")
     m365_last_check_message = fields.Text(related=TENANT + "last_check_message")
@@ -79,3 +82,8 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.execute()
         return self.company_id.m365_tenant_id.action_test_connection()
+
+    def action_m365_sync_busy_now(self):
+        self.ensure_one()
+        self.execute()
+        return self.company_id.m365_tenant_id.action_m365_sync_busy_now()

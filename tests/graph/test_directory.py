@@ -1,0 +1,60 @@
+"""Matching Odoo users to mailboxes through the directory (against the sandbox)."""
+
+from __future__ import annotations
+
+import pytest
+
+from m365_graph import GraphClient, PermissionMissing, TenantConfig
+from m365_graph.directory import Directory, match_mailboxes, read_directory
+
+
+def client_for(sb, policy):
+    config = TenantConfig(
+        sb.tenant_id,
+        sb.client_id,
+        sb.client_secret,
+        authority_host=sb.url,
+        graph_url=sb.graph_url,
+        ca_bundle=sb.ca_path,
+    )
+    return GraphClient.for_app(config, retry=policy)
+
+
+def test_read_directory_maps_mail_and_upn_to_the_user_id(sb, policy):
+    before = len(sb.state.users)
+    ada = sb.state.add_user(
+        "Ada Lovelace", upn="ada.lovelace@contoso.onmicrosoft.com", mail="A.Lovelace@Contoso.com"
+    )
+    bulk = [sb.state.add_user(f"User {n}") for n in range(5)]
+    sb.state.set_app_roles(["User.ReadBasic.All", "Calendars.ReadBasic.All"])
+    client = client_for(sb, policy)
+    directory = read_directory(client, page_size=2)
+    assert directory.users == before + 6
+    assert directory.lookup("a.lovelace@contoso.com") == ada["id"]
+    assert directory.lookup(" ADA.LOVELACE@contoso.onmicrosoft.com ") == ada["id"]
+    assert directory.lookup(bulk[3]["userPrincipalName"]) == bulk[3]["id"]
+    assert directory.lookup("nobody@contoso.com") is None
+    pages = sb.log.filter(r"/users$")
+    assert len(pages) == -(-directory.users // 2), "every page of 2 was read"
+    assert pages[0].query == {"$select": "id,mail,userPrincipalName", "$top": "2"}
+
+
+def test_read_directory_needs_a_directory_permission(sb, policy):
+    sb.state.set_app_roles(["Calendars.ReadBasic.All"])
+    with pytest.raises(PermissionMissing) as caught:
+        read_directory(client_for(sb, policy))
+    assert caught.value.permission == "User.ReadBasic.All"
+
+
+def test_match_mailboxes_prefers_the_first_matching_address():
+    directory = Directory({"a@x.com": "id-a", "b@x.com": "id-b"})
+    matched = match_mailboxes(
+        {1: ["A@x.com", "b@x.com"], 2: [None, "nope@x.com", "B@X.COM"], 3: ["nope@x.com"], 4: []},
+        directory,
+    )
+    assert matched == {1: "id-a", 2: "id-b", 3: None, 4: None}
+
+
+def test_match_mailboxes_without_directory_uses_the_address_as_upn():
+    matched = match_mailboxes({1: [" Adele@Contoso.com "], 2: ["not-an-address"], 3: []}, None)
+    assert matched == {1: "adele@contoso.com", 2: None, 3: None}
