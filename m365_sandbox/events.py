@@ -211,6 +211,7 @@ class StoredEvent:
         "id",
         "master_ver",
         "modified",
+        "overrides",
         "props",
         "recurrence",
         "start",
@@ -239,6 +240,8 @@ class StoredEvent:
         self.exceptions: dict[datetime, ExceptionRecord] = {}
         self.cancelled: dict[datetime, int] = {}
         self.history: list[tuple[int, StoredEvent]] = []
+        # Raw JSON values forced into every rendering (see TenantState.override_event_json).
+        self.overrides: dict = {}
 
     # -- time helpers ----------------------------------------------------
 
@@ -261,6 +264,7 @@ class StoredEvent:
         clone.props = dict(self.props)
         clone.exceptions = dict(self.exceptions)
         clone.cancelled = dict(self.cancelled)
+        clone.overrides = dict(self.overrides)
         clone.history = []
         return clone
 
@@ -442,6 +446,11 @@ class StoredEvent:
         if key is not None:
             # Occurrences say where they originally were (useful after a move).
             full["originalStart"] = format_stamp(self.utc(key))
+        for name, value in self.overrides.items():
+            if value is None:
+                full.pop(name, None)
+            else:
+                full[name] = copy.deepcopy(value)
         if basic:
             for name in BASIC_HIDDEN:
                 full.pop(name, None)
