@@ -44,6 +44,8 @@ class Fault:
     code: str | None = None
     message: str | None = None
     delay: float | None = None
+    after: int = 0
+    seen: int = 0
     fired: int = 0
     active: bool = True
     _injector: FaultInjector | None = field(default=None, repr=False)
@@ -103,6 +105,7 @@ class FaultInjector:
         kind: str = "status",
         delay: float | None = None,
         message: str | None = None,
+        after: int = 0,
     ) -> Fault:
         """Add a fault.
 
@@ -111,7 +114,9 @@ class FaultInjector:
         and without doing the work; "drop_after" does the work, then closes the
         connection; "latency" sleeps ``delay`` seconds then serves normally.
         ``times=None`` fires without limit; ``probability`` fires at random
-        (seeded). A drop matched by a batch item drops the whole ``$batch`` call.
+        (seeded). ``after`` lets that many matching requests through first (e.g. the
+        first page of a round, to fail the second). A drop matched by a batch item
+        drops the whole ``$batch`` call.
         """
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {KINDS}")
@@ -127,6 +132,7 @@ class FaultInjector:
             code=code,
             message=message,
             delay=delay,
+            after=max(0, int(after)),
             _injector=self,
         )
         with self._lock:
@@ -152,6 +158,9 @@ class FaultInjector:
                 if not fault.matches(method, path, in_batch):
                     continue
                 if fault.kind != "latency" and answer is not None:
+                    continue
+                if fault.seen < fault.after:
+                    fault.seen += 1
                     continue
                 if fault.probability is not None and self._rng.random() >= fault.probability:
                     continue
