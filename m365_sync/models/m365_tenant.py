@@ -119,6 +119,37 @@ class M365Tenant(models.Model):
     personal_interval_minutes = fields.Integer(
         string="Personal sync every (minutes)", default=30, required=True
     )
+    # Personal sync ("My User Options"): the window read and who hears of failures.
+    personal_days_back = fields.Integer(
+        string="Appointments from (days back)",
+        default=30,
+        required=True,
+        help="Personal sync imports Outlook appointments from this many days in the past.",
+    )
+    personal_days_ahead = fields.Integer(
+        string="Appointments until (days ahead)",
+        default=365,
+        required=True,
+        help="Personal sync imports Outlook appointments up to this many days ahead.",
+    )
+    personal_failure_threshold = fields.Integer(
+        string="E-mail after (failed runs)",
+        default=3,
+        required=True,
+        help="After this many failed runs in a row, the owner of the account receives one "
+        "e-mail for the streak (a sign-in that must be renewed is reported at once).",
+    )
+    personal_notify_managers = fields.Boolean(
+        string="Also e-mail Microsoft 365 managers",
+        help="Send the failure e-mails of personal sync to the Microsoft 365 managers of "
+        "the company too.",
+    )
+    personal_conflict_count = fields.Integer(
+        string="Users synchronised twice",
+        compute="_compute_personal_conflict_count",
+        help="Users whose calendar is pulled by this module and also synchronised by "
+        "Odoo's own Outlook Calendar app (microsoft_calendar).",
+    )
 
     # Result of the last "Test connection".
     connection_state = fields.Selection(
@@ -153,6 +184,14 @@ class M365Tenant(models.Model):
         "CHECK(personal_interval_minutes >= 30)",
         "Personal calendars are synchronised at most every 30 minutes.",
     )
+    _personal_window = models.Constraint(
+        "CHECK(personal_days_back BETWEEN 0 AND 3650 AND personal_days_ahead BETWEEN 1 AND 3650)",
+        "Personal sync reads 0 to 3650 days back and 1 to 3650 days ahead.",
+    )
+    _personal_threshold = models.Constraint(
+        "CHECK(personal_failure_threshold >= 1)",
+        "Send the failure e-mail after at least one failed run.",
+    )
     _contact_interval_min = models.Constraint(
         "CHECK(contact_interval_hours >= 1)", "Contacts are synchronised at most every hour."
     )
@@ -168,6 +207,12 @@ class M365Tenant(models.Model):
                 company=tenant.company_id.name,
                 tenant=tenant.azure_tenant or self.env._("not configured"),
             )
+
+    def _compute_personal_conflict_count(self):
+        Account = self.env["m365.account"].sudo()
+        for tenant in self:
+            accounts = Account.search([("tenant_id", "=", tenant.id)])
+            tenant.personal_conflict_count = len(accounts.filtered("ms_calendar_conflict").user_id)
 
     def _compute_client_secret_set(self):
         for tenant in self:
@@ -300,8 +345,10 @@ class M365Tenant(models.Model):
         read from the sync-run log: the last run of that kind, done or failed.
         """
         self.ensure_one()
-        last = self.env["m365.sync.run"].sudo().search(
-            [("tenant_id", "=", self.id), ("kind", "=", kind)], order="start desc", limit=1
+        last = (
+            self.env["m365.sync.run"]
+            .sudo()
+            .search([("tenant_id", "=", self.id), ("kind", "=", kind)], order="start desc", limit=1)
         )
         return not last or last.start + interval <= fields.Datetime.now()
 

@@ -1,1 +1,10 @@
-from . import test_connection, test_security, test_sync_run, test_tenant
+from . import (
+    test_connection,
+    test_oauth,
+    test_personal_account,
+    test_personal_cron,
+    test_personal_pull,
+    test_security,
+    test_sync_run,
+    test_tenant,
+)
