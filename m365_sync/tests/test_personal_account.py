@@ -173,8 +173,10 @@ class TestPersonalAccount(PersonalSyncMixin, M365SandboxCase):
             "base.view_users_form_simple_modif",
             "m365_sync.res_users_view_form_m365_accounts",
         ):
-            views = user_env.get_views([(self.env.ref(view).id, "form")])
-            self.assertIn("m365_account_ids", views["views"]["form"]["arch"])
+            arch = user_env.get_views([(self.env.ref(view).id, "form")])["views"]["form"]["arch"]
+            self.assertIn("m365_account_ids", arch)
+            self.assertIn("action_sync_now", arch, "the rows come with their buttons")
+            self.assertIn("action_m365_add_account", arch)
         self.user._m365_set_notice("Connected", "success")
         self.user.with_user(self.user).action_m365_dismiss_notice()
         self.assertFalse(self.user.m365_notice)

@@ -1,3 +1,5 @@
+import json
+import logging
 from datetime import timedelta
 
 from odoo import fields
@@ -189,3 +191,31 @@ class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
         account.action_pause()
         with self.assertRaisesRegex(UserError, "does not import"):
             mine.action_sync_now()
+
+    def test_tokens_are_never_logged(self):
+        self.sandbox.state.add_event(ADELE, "One", at(1), at(1, 10))
+        with self.assertLogs(level=logging.DEBUG) as logs:
+            logging.getLogger("odoo.addons.m365_sync").debug("capture start")
+            account = self.connect()
+            self.sandbox.state.advance_clock(3700)  # a refresh, with rotation
+            self.sync(account)
+            self.sandbox.state.revoke_refresh_tokens(ADELE)
+            self.sandbox.state.advance_clock(3700)
+            self.sync(account)  # fails: reconnect needed
+        secrets = [
+            value.split()[-1]
+            for record in self.sandbox.log
+            for name, value in record.headers.items()
+            if name.lower() == "authorization" and value.lower().startswith("bearer ")
+        ]
+        secrets += list(self.sandbox.state.refresh_tokens)
+        cache = json.loads(account.token_cache)
+        secrets += [item["secret"] for item in cache.get("RefreshToken", {}).values()]
+        self.assertGreater(len(secrets), 3)
+        # odoo.sql_db's debug_sql level prints every query's parameters (any field of
+        # any model): an operator's choice for debugging, not a log of this module.
+        lines = [line for line in logs.output if ":odoo.sql_db:" not in line]
+        for secret in secrets:
+            leaks = [line[:200] for line in lines if secret in line]
+            self.assertFalse(leaks, "a token was logged")
+        self.assertEqual(account.state, "reconnect")
