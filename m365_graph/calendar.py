@@ -58,7 +58,7 @@ def read_permission(client: GraphClient, mailbox: str) -> str:
     """The permission a calendar read needs, in the words of the permission table."""
     if client.kind == "delegated":
         # Reading one's own calendar needs Calendars.Read (what a Down account holds).
-        return "Calendars.Read" if mailbox in {"me", ""} else "Calendars.Read.Shared"
+        return "Calendars.Read" if mailbox in {"me", ""} else "Calendars.ReadWrite.Shared"
     return "Calendars.ReadBasic.All"
 
 
