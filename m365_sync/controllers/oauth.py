@@ -163,7 +163,7 @@ class M365OAuthController(http.Controller):
         if account.direction in ("down", "both"):
             message = request.env._(
                 "Connected to %(email)s. Your Outlook appointments are being imported into "
-                "your Odoo calendar now; this page shows the result of the first run.",
+                "your Odoo calendar now; reload this page in a minute to see the result.",
                 email=account.email,
             )
         else:

@@ -126,6 +126,28 @@ class TestPersonalPull(PersonalSyncMixin, M365SandboxCase):
         self.assertEqual(account.last_sync_summary, "No change.")
         self.assertEqual(self.events(account), events)
 
+    def test_weekly_new_round_moves_the_window_without_writes(self):
+        self.add("One", at(1), at(1, 10))
+        self.add("Old", at(-20), at(-20, 10))
+        account = self.connect()
+        self.sync(account)
+        events = self.events(account)
+        self.assertEqual(len(events), 2)
+        # Eight days later the stored round's window is stale: a new round starts.
+        account.write(
+            {
+                "window_start": account.window_start - timedelta(days=8),
+                "window_end": account.window_end - timedelta(days=8),
+            }
+        )
+        with self.assert_no_writes(*events, *events.m365_link_ids):
+            outcome, run = self.sync(account)
+        self.assertTrue(outcome, account.last_error)
+        self.assertRecordValues(run, [{"created": 0, "updated": 0, "deleted": 0}])
+        self.assertEqual(account.window_start.date(), at(-30).date())
+        delta_calls = self.sandbox.log.filter(r"/calendarView/delta")
+        self.assertIn("startDateTime", delta_calls[-1].query, "a new round, with a window")
+
     def test_changes_cancelled_occurrences_and_deletions(self):
         state = self.sandbox.state
         moved = self.add("Moved", at(1), at(1, 10))
