@@ -340,7 +340,10 @@ class M365Account(models.Model):
             raise UserError(
                 self.env._("Personal calendar sync is switched off by your administrator.")
             )
-        if self.sudo()._m365_sync() is None:
+        # A clean context: the form's (active_model, default_*) must not leak into the
+        # records the sync creates.
+        account = self.with_env(self.env(context={"lang": self.env.lang}, su=True))
+        if account._m365_sync() is None:
             raise UserError(
                 self.env._(
                     "A synchronisation of %(account)s is running right now; try again in a minute.",
@@ -563,7 +566,10 @@ class M365Account(models.Model):
     def _m365_sync_failed(self, exc):
         self.ensure_one()
         reconnect = isinstance(exc, ReconnectNeeded)
-        message = str(exc) if isinstance(exc, GraphError) else self._m365_unexpected(exc)
+        if isinstance(exc, (GraphError, UserError)):
+            message = str(exc)  # plain words already (Graph, or the configuration)
+        else:
+            message = self._m365_unexpected(exc)
         count = self.failure_count + 1
         threshold = max(1, self.tenant_id.personal_failure_threshold)
         notify = not self.failure_notified and (reconnect or count >= threshold)

@@ -219,3 +219,13 @@ class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
             leaks = [line[:200] for line in lines if secret in line]
             self.assertFalse(leaks, "a token was logged")
         self.assertEqual(account.state, "reconnect")
+
+    def test_configuration_problem_in_plain_words(self):
+        account = self.connect()
+        self.tenant.write({"client_id": False})
+        outcome, run = self.sync(account)
+        self.assertFalse(outcome)
+        self.assertEqual(run.state, "failed")
+        self.assertEqual(account.state, "error")
+        self.assertIn("not configured", account.last_error)
+        self.assertNotIn("Traceback", account.last_error)
