@@ -16,6 +16,7 @@ import logging
 import time
 
 from odoo import http
+from odoo.exceptions import UserError
 from odoo.http import request
 
 from m365_graph import (
@@ -83,7 +84,7 @@ class M365OAuthController(http.Controller):
                 login_hint=account.email or None,
                 response_mode="query",
             )
-        except (GraphError, ValueError) as exc:
+        except (GraphError, UserError, ValueError) as exc:
             return self._back(
                 request.env._("The sign-in could not be started: %(error)s", error=exc), "danger"
             )
@@ -145,7 +146,7 @@ class M365OAuthController(http.Controller):
             return self._back(self._admin_consent_message(exc), "danger")
         except WrongAccount as exc:
             return self._back(str(exc), "danger")
-        except (AuthError, GraphError, ValueError) as exc:
+        except (AuthError, GraphError, UserError, ValueError) as exc:
             return self._back(request.env._("Connecting failed: %(error)s", error=exc), "danger")
 
         problem = self._identity_problem(account, oid, result.username)

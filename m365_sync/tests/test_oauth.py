@@ -177,6 +177,14 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
         self.account.invalidate_recordset()
         self.assertFalse(self.account.consent_needed)
 
+    def test_configuration_removed_during_sign_in(self):
+        path = self.authorize(self.start())
+        self.tenant.write({"client_id": False})
+        kind, notice = self.callback(path)
+        self.assertEqual(kind, "danger")
+        self.assertIn("not configured", notice)
+        self.assertEqual(self.account.sudo().state, "new")
+
     def test_someone_elses_account_cannot_be_started(self):
         theirs = self.env["m365.account"].sudo().create({"user_id": self.other_user.id})
         answer = self.url_open(
