@@ -30,7 +30,14 @@ from .errors import (
     Throttled,
     Transient,
 )
-from .events import create_event, delete_event, event_payload, get_event, update_event
+from .events import (
+    create_event,
+    delete_event,
+    event_payload,
+    get_event,
+    read_events,
+    update_event,
+)
 from .models import (
     BatchRequest,
     BatchResponse,
@@ -43,12 +50,24 @@ from .models import (
     SkippedItem,
 )
 from .permissions import FEATURES, PermissionCheck, admin_consent_url, check_permissions
+from .personal import (
+    DIRECTIONS,
+    WrongAccount,
+    check_signed_in_identity,
+    needs_consent,
+    pull_window,
+    refresh_scopes,
+    scopes_for_direction,
+    window_is_stale,
+)
+from .pull import LinkState, PulledEvent, PullPlan, decide_removals, map_event, plan_pull
 from .retry import RetryPolicy
 from .users import USER_SELECT, get_me, get_user, get_users, users_delta
 
 __all__ = [
     "AUTHORITY_PUBLIC",
     "BUSY_SELECT",
+    "DIRECTIONS",
     "FEATURES",
     "GRAPH_PUBLIC",
     "PERSONAL_SCOPES",
@@ -73,12 +92,15 @@ __all__ = [
     "GraphEvent",
     "GraphResponse",
     "GraphUser",
+    "LinkState",
     "MailboxCalendar",
     "NotFound",
     "Page",
     "PermissionCheck",
     "PermissionMissing",
     "PreconditionFailed",
+    "PullPlan",
+    "PulledEvent",
     "ReconnectNeeded",
     "Removed",
     "RetryPolicy",
@@ -87,12 +109,15 @@ __all__ = [
     "TenantConfig",
     "Throttled",
     "Transient",
+    "WrongAccount",
     "admin_consent_url",
     "calendar_view",
     "calendar_view_delta",
     "check_connection",
     "check_permissions",
+    "check_signed_in_identity",
     "create_event",
+    "decide_removals",
     "decode_claims",
     "delete_event",
     "event_payload",
@@ -104,8 +129,16 @@ __all__ = [
     "get_users",
     "granted_roles",
     "granted_scopes",
+    "map_event",
+    "needs_consent",
+    "plan_pull",
+    "pull_window",
     "read_busy_times",
+    "read_events",
+    "refresh_scopes",
+    "scopes_for_direction",
     "start_auth_code_flow",
     "update_event",
     "users_delta",
+    "window_is_stale",
 ]

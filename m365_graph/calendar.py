@@ -57,7 +57,8 @@ def calendar_path(mailbox: str, calendar_id: str | None = None) -> str:
 def read_permission(client: GraphClient, mailbox: str) -> str:
     """The permission a calendar read needs, in the words of the permission table."""
     if client.kind == "delegated":
-        return "Calendars.ReadWrite" if mailbox in {"me", ""} else "Calendars.ReadWrite.Shared"
+        # Reading one's own calendar needs Calendars.Read (what a Down account holds).
+        return "Calendars.Read" if mailbox in {"me", ""} else "Calendars.ReadWrite.Shared"
     return "Calendars.ReadBasic.All"
 
 

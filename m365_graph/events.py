@@ -8,7 +8,10 @@ Why this file exists: writes have Graph rules of their own (DESIGN.md):
 * updates send ``If-Match`` with the change key we last saw; 412 (or Outlook's 409
   ``ErrorIrresolvableConflict``) becomes :class:`~m365_graph.errors.PreconditionFailed`
   and the caller re-reads and decides again;
-* deleting an event that is already gone is not an error for a sync engine.
+* deleting an event that is already gone is not an error for a sync engine;
+* checking many events at once (did it go, or did it only leave the pulled window?)
+  goes through ``$batch``, 20 reads per round trip, and a 404 is an answer, not an
+  error.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .calendar import calendar_path
-from .errors import NotFound
-from .models import GraphEvent
+from .calendar import calendar_path, read_permission
+from .errors import BadResponse, GraphError, NotFound
+from .models import BatchRequest, GraphEvent
 from .timezones import to_graph_datetime
 
 if TYPE_CHECKING:
@@ -32,6 +35,7 @@ __all__ = [
     "event_payload",
     "get_event",
     "if_match",
+    "read_events",
     "update_event",
     "write_permission",
 ]
@@ -170,3 +174,36 @@ def get_event(
         permission=write_permission(client, mailbox),
     )
     return GraphEvent.from_graph(body)
+
+
+def read_events(
+    client: GraphClient, mailbox: str, event_ids: Sequence[str]
+) -> dict[str, GraphEvent | GraphError | None]:
+    """Read several events through ``$batch``: ``{id: event, None if 404, or the error}``.
+
+    Used to tell a deleted event (404) from one that only left a calendarView window.
+    One failed read never stops the others; only a failure of ``$batch`` itself raises.
+    """
+    ids = list(dict.fromkeys(event_ids))
+    if not ids:
+        return {}
+    requests = [
+        BatchRequest(id=str(index), method="GET", url=_event_path(mailbox, event_id))
+        for index, event_id in enumerate(ids)
+    ]
+    what = f"Reading events in the calendar of {mailbox}"
+    permission = read_permission(client, mailbox)
+    out: dict[str, GraphEvent | GraphError | None] = {}
+    for event_id, answer in zip(ids, client.batch(requests, what=what), strict=True):
+        if answer.status == 404:
+            out[event_id] = None
+            continue
+        error = answer.error(what, permission)
+        if error is not None:
+            out[event_id] = error
+            continue
+        try:
+            out[event_id] = GraphEvent.from_graph(answer.body)
+        except BadResponse as exc:
+            out[event_id] = exc
+    return out

@@ -211,11 +211,11 @@ class StoredEvent:
         "id",
         "master_ver",
         "modified",
+        "overrides",
         "props",
         "recurrence",
         "start",
         "start_tz",
-        "tampered",
         "tx_id",
         "ver",
     )
@@ -240,8 +240,8 @@ class StoredEvent:
         self.exceptions: dict[datetime, ExceptionRecord] = {}
         self.cancelled: dict[datetime, int] = {}
         self.history: list[tuple[int, StoredEvent]] = []
-        # Test hook (TenantState.tamper_event): JSON to set or remove when rendering.
-        self.tampered: tuple[dict, tuple[str, ...]] | None = None
+        # Raw JSON values forced into every rendering (see TenantState.override_event_json).
+        self.overrides: dict = {}
 
     # -- time helpers ----------------------------------------------------
 
@@ -264,6 +264,7 @@ class StoredEvent:
         clone.props = dict(self.props)
         clone.exceptions = dict(self.exceptions)
         clone.cancelled = dict(self.cancelled)
+        clone.overrides = dict(self.overrides)
         clone.history = []
         return clone
 
@@ -445,13 +446,13 @@ class StoredEvent:
         if key is not None:
             # Occurrences say where they originally were (useful after a move).
             full["originalStart"] = format_stamp(self.utc(key))
+        for name, value in self.overrides.items():
+            if value is None:
+                full.pop(name, None)
+            else:
+                full[name] = copy.deepcopy(value)
         if basic:
             for name in BASIC_HIDDEN:
-                full.pop(name, None)
-        if self.tampered is not None:
-            overrides, removed = self.tampered
-            full.update(copy.deepcopy(overrides))
-            for name in removed:
                 full.pop(name, None)
         if select is not None:
             wanted = set(select) | {"id", "@odata.etag"}

@@ -604,21 +604,27 @@ class TenantState:
     def delete_event(self, user: str, event_id: str) -> None:
         self.remove_event(user, event_id)
 
-    def tamper_event(
-        self, user: str, event_id: str, *, remove: tuple[str, ...] = (), **json_props
-    ) -> None:
-        """Make an event render malformed JSON, bypassing every check Graph's own API does.
+    def override_event_json(self, user: str, event_id: str, **raw) -> dict:
+        """Force raw JSON values into every rendering of an event (``None`` drops a property).
 
-        Graph's API refuses such items on create, yet calendars written by other
-        clients (EWS, old Exchange, migrations) do return them: an end before the
-        start, an unknown ``showAs``, an all-day item off midnight, a missing
-        ``start``. ``json_props`` replace properties verbatim (``end={"dateTime": …,
-        "timeZone": "UTC"}``); ``remove`` drops properties. Applies to the event
-        and all its occurrences; the window it shows in is still its stored one.
+        For the odd data real mailboxes hand out and a well-formed request can never
+        create: a custom time zone name Graph cannot convert, an end before the
+        start imported from another system, a missing property. The change counts as
+        an update of the event (new change key, seen by delta rounds); for a series it
+        applies to every occurrence.
         """
         with self.lock:
-            event, _key = self.find_event(user, event_id)
-            event.tampered = (copy.deepcopy(json_props), tuple(remove))
+            event, key = self.find_event(user, event_id)
+            if key is not None:
+                raise ValueError("override the series master, not one occurrence")
+            seq = self.next_seq()
+            event.remember(seq)
+            event.overrides = {**event.overrides, **raw}
+            event.change_key = self.new_change_key()
+            event.modified = self.now()
+            event.master_ver = seq
+            event.ver = seq
+            return event.render()
 
     def events(self, user: str) -> list[dict]:
         """Stored events (single instances and series masters) in Graph shape."""

@@ -31,6 +31,10 @@ print(f"demo: tenant {tenant.azure_tenant} at {tenant.authority_host}")
 print(f"demo: test connection: {tenant.last_check_message}")
 for line in tenant.permission_ids:
     print(f"  {line.feature:10} {line.permission:28} {line.permission_type:12} {line.state}")
+print(
+    "demo: personal sync: My Preferences → Microsoft 365 → Add an account, then sign in "
+    "as any demo user on the sandbox's page"
+)
 env.cr.commit()
 
 # Busy time for workload: Odoo users for some of the demo people (matched by

@@ -1,8 +1,12 @@
+# The mixin first: models inheriting it are built after it.
+from . import m365_secret_mixin  # isort: skip
 from . import (
+    calendar_event,
+    m365_account,
     m365_busy_slot,
     m365_category_rule,
     m365_contact_sync,
-    m365_secret_mixin,
+    m365_event_link,
     m365_sync_run,
     m365_tenant,
     m365_tenant_permission,

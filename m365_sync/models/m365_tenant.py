@@ -169,6 +169,38 @@ class M365Tenant(models.Model):
     )
     contact_delta_key = fields.Char(groups="base.group_system", copy=False, readonly=True)
 
+    # Personal sync ("My User Options"): the window read and who hears of failures.
+    personal_days_back = fields.Integer(
+        string="Appointments from (days back)",
+        default=30,
+        required=True,
+        help="Personal sync imports Outlook appointments from this many days in the past.",
+    )
+    personal_days_ahead = fields.Integer(
+        string="Appointments until (days ahead)",
+        default=365,
+        required=True,
+        help="Personal sync imports Outlook appointments up to this many days ahead.",
+    )
+    personal_failure_threshold = fields.Integer(
+        string="E-mail after (failed runs)",
+        default=3,
+        required=True,
+        help="After this many failed runs in a row, the owner of the account receives one "
+        "e-mail for the streak (a sign-in that must be renewed is reported at once).",
+    )
+    personal_notify_managers = fields.Boolean(
+        string="Also e-mail Microsoft 365 managers",
+        help="Send the failure e-mails of personal sync to the Microsoft 365 managers of "
+        "the company too.",
+    )
+    personal_conflict_count = fields.Integer(
+        string="Users synchronised twice",
+        compute="_compute_personal_conflict_count",
+        help="Users whose calendar is pulled by this module and also synchronised by "
+        "Odoo's own Outlook Calendar app (microsoft_calendar).",
+    )
+
     # Result of the last "Test connection".
     connection_state = fields.Selection(
         [
@@ -202,6 +234,14 @@ class M365Tenant(models.Model):
         "CHECK(personal_interval_minutes >= 30)",
         "Personal calendars are synchronised at most every 30 minutes.",
     )
+    _personal_window = models.Constraint(
+        "CHECK(personal_days_back BETWEEN 0 AND 3650 AND personal_days_ahead BETWEEN 1 AND 3650)",
+        "Personal sync reads 0 to 3650 days back and 1 to 3650 days ahead.",
+    )
+    _personal_threshold = models.Constraint(
+        "CHECK(personal_failure_threshold >= 1)",
+        "Send the failure e-mail after at least one failed run.",
+    )
     _contact_interval_min = models.Constraint(
         "CHECK(contact_interval_hours >= 1)", "Contacts are synchronised at most every hour."
     )
@@ -221,6 +261,12 @@ class M365Tenant(models.Model):
                 company=tenant.company_id.name,
                 tenant=tenant.azure_tenant or self.env._("not configured"),
             )
+
+    def _compute_personal_conflict_count(self):
+        Account = self.env["m365.account"].sudo()
+        for tenant in self:
+            accounts = Account.search([("tenant_id", "=", tenant.id)])
+            tenant.personal_conflict_count = len(accounts.filtered("ms_calendar_conflict").user_id)
 
     def _compute_client_secret_set(self):
         for tenant in self:

@@ -53,6 +53,17 @@ class ResConfigSettings(models.TransientModel):
     m365_busy_past_days = fields.Integer(related=TENANT + "busy_past_days", readonly=False)
     m365_busy_future_days = fields.Integer(related=TENANT + "busy_future_days", readonly=False)
     m365_busy_mode = fields.Selection(related=TENANT + "busy_mode", readonly=False)
+    m365_personal_days_back = fields.Integer(related=TENANT + "personal_days_back", readonly=False)
+    m365_personal_days_ahead = fields.Integer(
+        related=TENANT + "personal_days_ahead", readonly=False
+    )
+    m365_personal_failure_threshold = fields.Integer(
+        related=TENANT + "personal_failure_threshold", readonly=False
+    )
+    m365_personal_notify_managers = fields.Boolean(
+        related=TENANT + "personal_notify_managers", readonly=False
+    )
+    m365_personal_conflict_count = fields.Integer(related=TENANT + "personal_conflict_count")
     m365_connection_state = fields.Selection(related=TENANT + "connection_state")
     m365_last_check = fields.Datetime(related=TENANT + "last_check")
     m365_last_check_message = fields.Text(related=TENANT + "last_check_message")

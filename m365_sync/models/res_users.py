@@ -1,12 +1,24 @@
-"""Users: excluded from busy-time import on request, and workload follows their zone.
+"""Users: the "Microsoft 365" tab ("My User Options") and busy-time settings.
 
-An administrator can exclude a user from busy-time import on the user form (an
-executive, a works-council member…). Excluding deletes the busy time already
-imported for them; their workload days then show no Microsoft 365 busy time.
-A change of time zone moves their local days, so their workload is recomputed.
+Every user sees their connected Microsoft 365 accounts on their preferences
+(and administrators on the user form): e-mail, direction, main account, state,
+last sync and last error, with the buttons to connect, synchronise, pause and
+remove. The OAuth callback leaves its outcome — success or the reason of a
+failure in plain words — as a notice on the user, shown on top of the tab until
+it is dismissed or replaced by the next connection attempt.
+
+The account list is read through the user's own record, so it is added to the
+fields a user may read on themself; accounts are changed through their own
+buttons and form (with the user's rights on ``m365.account``), never by writing
+the one2many on the user.
+
+An administrator can also exclude a user from busy-time import (an executive, a
+works-council member…). Excluding deletes the busy time already imported for
+them; their workload days then show no Microsoft 365 busy time. A change of
+time zone moves their local days, so their workload is recomputed.
 """
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResUsers(models.Model):
@@ -26,3 +38,97 @@ class ResUsers(models.Model):
         if rezoned:
             self.env["m365.workload.day"]._m365_schedule_recompute(users=rezoned)
         return result
+
+    m365_account_ids = fields.One2many(
+        "m365.account", "user_id", string="Microsoft 365 accounts", readonly=True
+    )
+    m365_notice = fields.Text(string="Microsoft 365 notice", readonly=True, copy=False)
+    m365_notice_type = fields.Selection(
+        [("success", "Success"), ("warning", "Warning"), ("danger", "Error")],
+        readonly=True,
+        copy=False,
+    )
+    m365_personal_sync = fields.Boolean(
+        string="Personal calendar sync available", compute="_compute_m365_personal_sync"
+    )
+    m365_ms_calendar_conflict = fields.Boolean(compute="_compute_m365_ms_calendar_conflict")
+
+    @property
+    def SELF_READABLE_FIELDS(self):
+        return [
+            *super().SELF_READABLE_FIELDS,
+            "m365_account_ids",
+            "m365_notice",
+            "m365_notice_type",
+            "m365_personal_sync",
+            "m365_ms_calendar_conflict",
+        ]
+
+    @api.depends("company_id")
+    def _compute_m365_personal_sync(self):
+        for user in self:
+            user.m365_personal_sync = bool(user.sudo().company_id.m365_tenant_id.personal_sync)
+
+    @api.depends("m365_account_ids.direction")
+    def _compute_m365_ms_calendar_conflict(self):
+        for user in self:
+            user.m365_ms_calendar_conflict = any(
+                user.sudo().m365_account_ids.mapped("ms_calendar_conflict")
+            )
+
+    def _m365_ms_calendar_active(self):
+        """True when Odoo's own Outlook Calendar app (microsoft_calendar) syncs this user.
+
+        Only that module's own status helpers are called: its fields, cron and tokens
+        are never read or written here.
+        """
+        self.ensure_one()
+        user = self.sudo()
+        if not hasattr(user, "_microsoft_calendar_authenticated"):
+            return False
+        return bool(
+            user._microsoft_calendar_authenticated()
+            and user._get_microsoft_sync_status() == "sync_active"
+        )
+
+    # ------------------------------------------------------------------
+    # Notice left by the OAuth callback
+    # ------------------------------------------------------------------
+    def _m365_set_notice(self, message, kind="success"):
+        self.sudo().write({"m365_notice": message, "m365_notice_type": kind})
+
+    def action_m365_dismiss_notice(self):
+        for user in self:
+            if user == self.env.user or self.env.user.has_group("base.group_erp_manager"):
+                user.sudo().write({"m365_notice": False, "m365_notice_type": False})
+        return True
+
+    # ------------------------------------------------------------------
+    # Buttons of the tab
+    # ------------------------------------------------------------------
+    def action_m365_add_account(self):
+        """Open a new account (direction first), then "Connect" signs in with Microsoft."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Connect a Microsoft 365 account"),
+            "res_model": "m365.account",
+            "view_mode": "form",
+            "views": [(self.env.ref("m365_sync.m365_account_view_form_connect").id, "form")],
+            "target": "new",
+            "context": {"default_user_id": self.id, "default_direction": "down"},
+        }
+
+    @api.model
+    def _m365_action_my_accounts(self):
+        """The current user's Microsoft 365 tab, as a page of its own (OAuth returns here)."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("My Microsoft 365 accounts"),
+            "res_model": "res.users",
+            "res_id": self.env.uid,
+            "view_mode": "form",
+            "views": [(self.env.ref("m365_sync.res_users_view_form_m365_accounts").id, "form")],
+            "target": "current",
+            "context": {"m365_my_accounts": True},
+        }

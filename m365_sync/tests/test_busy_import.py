@@ -229,21 +229,21 @@ class TestBusyImport(BusyCase):
             "all-day off midnight": self.all_day("Adele Vance", WEDNESDAY),
         }
         at = "2026-03-30T{}:00:00.0000000"
-        state.tamper_event(
+        state.override_event_json(
             upn, bad["end before start"]["id"], end={"dateTime": at.format("10"), "timeZone": "UTC"}
         )
-        state.tamper_event(
+        state.override_event_json(
             upn, bad["zero length"]["id"], end={"dateTime": at.format("12"), "timeZone": "UTC"}
         )
-        state.tamper_event(upn, bad["no start"]["id"], remove=("start",))
-        state.tamper_event(
+        state.override_event_json(upn, bad["no start"]["id"], start=None)
+        state.override_event_json(
             upn,
             bad["too long"]["id"],
             end={"dateTime": "2026-04-20T08:00:00.0000000", "timeZone": "UTC"},
         )
-        state.tamper_event(upn, bad["unknown showAs"]["id"], showAs="maybe")
-        state.tamper_event(upn, bad["graph unknown"]["id"], showAs="unknown")
-        state.tamper_event(
+        state.override_event_json(upn, bad["unknown showAs"]["id"], showAs="maybe")
+        state.override_event_json(upn, bad["graph unknown"]["id"], showAs="unknown")
+        state.override_event_json(
             upn,
             bad["all-day off midnight"]["id"],
             start={"dateTime": "2026-03-31T22:00:00.0000000", "timeZone": "UTC"},

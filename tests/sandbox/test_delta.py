@@ -198,3 +198,37 @@ def test_changes_between_pages_never_skip_unchanged_events(sandbox, graph):
     # What changed during the round comes in the next one.
     items, _, _ = _round(graph, delta_link)
     assert {e["id"] for e in items} >= {created[10]["id"]}
+
+
+def test_overridden_json_is_rendered_and_reported_as_a_change(sandbox, graph):
+    single = sandbox.state.add_event(ADELE, "Imported", _at(3), _at(3, 10))
+    series = sandbox.state.add_event(
+        ADELE,
+        "Daily",
+        _at(10),
+        _at(10, 10),
+        recurrence={
+            "pattern": {"type": "daily", "interval": 1},
+            "range": {"type": "numbered", "startDate": "2026-11-10", "numberOfOccurrences": 2},
+        },
+    )
+    _items, _pages, delta_link = _round(graph, f"/users/{ADELE}/calendarView/delta", WINDOW)
+    sandbox.state.override_event_json(
+        ADELE, single["id"], end={"dateTime": "2026-11-02T09:00:00", "timeZone": "UTC"}
+    )
+    sandbox.state.override_event_json(
+        ADELE, series["id"], start={"dateTime": "2026-11-10T09:00:00", "timeZone": "Mars"}
+    )
+    items, _pages, _link = _round(graph, delta_link)
+    by_id = {item["id"]: item for item in items}
+    assert by_id[single["id"]]["end"]["dateTime"] == "2026-11-02T09:00:00"
+    occurrences = [item for item in items if item.get("seriesMasterId") == series["id"]]
+    assert len(occurrences) == 2
+    assert all(item["start"]["timeZone"] == "Mars" for item in occurrences)
+    sandbox.state.override_event_json(ADELE, single["id"], subject=None)
+    answer = graph.get(f"/users/{ADELE}/events/{single['id']}")
+    assert answer.status_code == 200
+    assert "subject" not in answer.json()
+    assert answer.json()["end"]["dateTime"] == "2026-11-02T09:00:00"
+    with pytest.raises(ValueError):
+        sandbox.state.override_event_json(ADELE, occurrences[0]["id"], subject="x")

@@ -31,6 +31,14 @@ def test_429_with_retry_after_fires_given_times(sandbox):
     assert fault.fired == 2 and fault.remaining == 0
 
 
+def test_after_lets_the_first_requests_through(sandbox):
+    graph = Graph(sandbox)
+    fault = sandbox.faults.add(429, path=r"/users$", after=2, times=1)
+    statuses = [graph.get("/users").status_code for _ in range(4)]
+    assert statuses == [200, 200, 429, 200]
+    assert fault.passed == 2 and fault.fired == 1
+
+
 @pytest.mark.parametrize(("status", "retry_after"), [(503, 5), (503, None), (504, None)])
 def test_outages_with_and_without_retry_after(sandbox, status, retry_after):
     graph = Graph(sandbox)
@@ -189,11 +197,3 @@ def test_concurrent_writers_and_readers_stay_consistent(sandbox):
     assert set(results) == {(201, 200)}
     # tx-0..9 split over two mailboxes by parity: 5 distinct transactionIds each.
     assert len(sandbox.state.events(ADELE)) == 5 and len(sandbox.state.events(MEGAN)) == 5
-
-
-def test_after_lets_the_first_requests_through(sandbox):
-    graph = Graph(sandbox)
-    fault = sandbox.faults.add(503, path=r"/users$", after=2, times=1)
-    statuses = [graph.get("/users").status_code for _ in range(4)]
-    assert statuses == [200, 200, 503, 200]
-    assert fault.passed == 2 and fault.fired == 1

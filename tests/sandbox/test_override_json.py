@@ -1,5 +1,5 @@
-"""``TenantState.tamper_event``: malformed items, as calendars written by other clients
-return them, for the tests of busy-time validation."""
+"""``TenantState.override_event_json`` on calendarView: malformed items, as calendars
+written by other clients return them (busy-time validation), ``$select`` still applied."""
 
 from datetime import datetime, timezone
 
@@ -21,14 +21,14 @@ def graph(sandbox):
     return Graph(sandbox)
 
 
-def test_tampered_properties_are_rendered_verbatim(sandbox, graph):
+def test_overridden_properties_are_rendered_verbatim(sandbox, graph):
     event = sandbox.state.add_event(
         ADELE,
         "Review",
         datetime(2026, 11, 20, 9, tzinfo=UTC),
         datetime(2026, 11, 20, 10, tzinfo=UTC),
     )
-    sandbox.state.tamper_event(
+    sandbox.state.override_event_json(
         ADELE,
         event["id"],
         showAs="maybe",
@@ -41,7 +41,7 @@ def test_tampered_properties_are_rendered_verbatim(sandbox, graph):
     assert "subject" not in item, "$select still applies"
 
 
-def test_tampered_removal_and_occurrences(sandbox, graph):
+def test_removed_property_and_occurrences(sandbox, graph):
     master = sandbox.state.add_event(
         ADELE,
         "Daily",
@@ -52,12 +52,12 @@ def test_tampered_removal_and_occurrences(sandbox, graph):
             "range": {"type": "numbered", "startDate": "2026-11-16", "numberOfOccurrences": 3},
         },
     )
-    sandbox.state.tamper_event(ADELE, master["id"], remove=("start",))
+    sandbox.state.override_event_json(ADELE, master["id"], start=None)
     items = graph.get(f"/users/{ADELE}/calendarView", params=WINDOW).json()["value"]
     assert len(items) == 3
     assert all("start" not in item and "end" in item for item in items)
 
 
-def test_unknown_event_cannot_be_tampered(sandbox):
+def test_unknown_event_cannot_be_overridden(sandbox):
     with pytest.raises(KeyError):
-        sandbox.state.tamper_event(ADELE, "no-such-event", showAs="free")
+        sandbox.state.override_event_json(ADELE, "no-such-event", showAs="free")

@@ -1,0 +1,623 @@
+"""A user's connected Microsoft 365 mailbox ("My User Options").
+
+Each Odoo user may connect one or more Microsoft 365 accounts with OAuth (the
+controller in ``controllers/oauth.py``) and choose per account the direction of
+the calendar sync — Down (Outlook → Odoo), Up (Odoo → Outlook), Both, or None
+(paused, the account is kept). The first account is the user's *main* account:
+only the main account receives uploads; every Down/Both account is pulled.
+
+The MSAL token cache (refresh token included) is stored here, write-only
+(``m365.secret.mixin``, Settings administrators only) and never sent to the
+browser. Refresh tokens rotate on every use: whenever msal changes the cache,
+the new blob is written at once, and written again after the run's savepoint in
+case the run failed and was rolled back. While an account is synchronised, a
+PostgreSQL advisory transaction lock on its id keeps a second worker (or a
+"Sync now" click, or a reconnect) from refreshing the same refresh token in
+parallel.
+
+The account is the unit of work of the personal-sync cron: one account, one
+``m365.sync.run``, one savepoint, one commit. A failure is recorded on the
+account in plain words; after N failures in a row (Settings) the owner gets one
+e-mail per failure streak, and a sign-in that must be renewed ("reconnect
+needed") is reported at once.
+"""
+
+import logging
+from datetime import timedelta
+from types import SimpleNamespace
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import mute_logger
+
+from m365_graph import (
+    GraphClient,
+    GraphError,
+    ReconnectNeeded,
+    RetryPolicy,
+    get_me,
+    needs_consent,
+    refresh_scopes,
+)
+from m365_graph.counters import Counters
+from m365_graph.personal import PULL_DIRECTIONS, consent_direction
+
+_logger = logging.getLogger(__name__)
+
+#: First key of the advisory locks taken on accounts (the second is the account id).
+LOCK_CLASS = 3651
+DIRECTIONS = [
+    ("down", "Down (Outlook → Odoo)"),
+    ("up", "Up (Odoo → Outlook)"),
+    ("both", "Up and Down"),
+    ("none", "None (paused)"),
+]
+#: Fields an account's owner may change directly; the rest is set by the sync itself.
+OWNER_WRITABLE = frozenset({"direction", "sequence"})
+OWNER_CREATABLE = OWNER_WRITABLE | {"user_id", "tenant_id"}
+MY_ACCOUNTS_URL = "/odoo/action-m365_sync.action_m365_my_accounts"
+
+
+class TokenKeeper:
+    """Persists every rotated token cache, also when the run's savepoint is rolled back."""
+
+    def __init__(self, account):
+        self.account = account
+        self.latest = None
+
+    def changed(self, blob):
+        self.latest = blob
+        self.account.write({"token_cache": blob})
+
+    def persist(self):
+        if self.latest:
+            self.account.invalidate_recordset(["token_cache"])
+            self.account.write({"token_cache": self.latest})
+
+
+class M365Account(models.Model):
+    _name = "m365.account"
+    _description = "Microsoft 365 Account"
+    _inherit = ["m365.secret.mixin"]
+    _order = "user_id, is_main desc, sequence, id"
+    _m365_secret_fields = ("token_cache",)
+
+    user_id = fields.Many2one(
+        "res.users",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        default=lambda self: self.env.user,
+    )
+    tenant_id = fields.Many2one("m365.tenant", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(
+        related="tenant_id.company_id", store=True, index=True, string="Company"
+    )
+    sequence = fields.Integer(default=10)
+    email = fields.Char(string="E-mail", readonly=True, copy=False)
+    ms_name = fields.Char(string="Name in Microsoft 365", readonly=True, copy=False)
+    graph_user_id = fields.Char(
+        string="Microsoft 365 user id", readonly=True, copy=False, index=True
+    )
+    home_account_id = fields.Char(readonly=True, copy=False, groups="base.group_system")
+    direction = fields.Selection(
+        DIRECTIONS,
+        default="down",
+        required=True,
+        help="Down: Outlook appointments appear in Odoo. Up: Odoo appointments are sent to "
+        "Outlook (main account only). Up and Down: both. None: paused, nothing is "
+        "synchronised and the account is kept.",
+    )
+    resume_direction = fields.Selection(DIRECTIONS, readonly=True, copy=False)
+    is_main = fields.Boolean(
+        string="Main account",
+        readonly=True,
+        copy=False,
+        help="Only the main account receives appointments sent from Odoo. The first "
+        "account of a user is the main one.",
+    )
+    state = fields.Selection(
+        [
+            ("new", "Not connected"),
+            ("connected", "Connected"),
+            ("error", "Sync failed"),
+            ("reconnect", "Reconnect needed"),
+        ],
+        default="new",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    granted_scopes = fields.Char(
+        string="Granted permissions",
+        readonly=True,
+        copy=False,
+        help="The delegated permissions the user consented to when connecting.",
+    )
+    consent_needed = fields.Boolean(
+        compute="_compute_consent_needed",
+        help="The direction needs a permission the user has not granted yet.",
+    )
+    token_cache = fields.Text(
+        groups="base.group_system", copy=False, exportable=False, prefetch=False
+    )
+    last_sync = fields.Datetime(string="Last sync", readonly=True, copy=False)
+    last_sync_start = fields.Datetime(readonly=True, copy=False)
+    last_sync_summary = fields.Char(string="Last result", readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    failure_count = fields.Integer(string="Failed runs in a row", readonly=True, copy=False)
+    failure_notified = fields.Boolean(readonly=True, copy=False)
+    sync_requested = fields.Boolean(readonly=True, copy=False)
+    delta_link = fields.Char(readonly=True, copy=False, groups="base.group_system")
+    resume_link = fields.Char(readonly=True, copy=False, groups="base.group_system")
+    window_start = fields.Datetime(readonly=True, copy=False)
+    window_end = fields.Datetime(readonly=True, copy=False)
+    link_ids = fields.One2many("m365.event.link", "account_id", string="Linked events")
+    event_count = fields.Integer(string="Appointments", compute="_compute_event_count")
+    is_mine = fields.Boolean(compute="_compute_is_mine")
+    personal_sync_enabled = fields.Boolean(related="tenant_id.personal_sync")
+    ms_calendar_conflict = fields.Boolean(
+        string="Also synchronised by Outlook Calendar",
+        compute="_compute_ms_calendar_conflict",
+        help="Odoo's own Outlook Calendar app (microsoft_calendar) synchronises this "
+        "user's calendar too: both would import the same appointments.",
+    )
+
+    tab_url = fields.Char(compute="_compute_tab_url", string="Link to the account's tab")
+    notify_partner_to = fields.Char(
+        compute="_compute_notify_partner_to",
+        help="Partner ids (comma-separated) that receive the failure e-mails.",
+    )
+
+    _graph_user_uniq = models.Constraint(
+        "UNIQUE(tenant_id, graph_user_id)",
+        "This Microsoft 365 account is already connected to Odoo.",
+    )
+    _one_main_per_user = models.UniqueIndex(
+        "(user_id) WHERE is_main", "A user has exactly one main Microsoft 365 account."
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends("email", "user_id.name", "state")
+    def _compute_display_name(self):
+        for account in self:
+            account.display_name = account.email or self.env._(
+                "%(user)s — not connected", user=account.user_id.name
+            )
+
+    @api.depends("direction", "granted_scopes", "state")
+    def _compute_consent_needed(self):
+        for account in self:
+            account.consent_needed = account.state != "new" and needs_consent(
+                account.direction, (account.granted_scopes or "").split()
+            )
+
+    def _compute_event_count(self):
+        counts = dict(
+            self.env["m365.event.link"]
+            .sudo()
+            ._read_group(
+                [("account_id", "in", self.ids), ("calendar_event_id", "!=", False)],
+                ["account_id"],
+                ["__count"],
+            )
+        )
+        for account in self:
+            account.event_count = counts.get(account, 0)
+
+    @api.depends_context("uid")
+    def _compute_is_mine(self):
+        for account in self:
+            account.is_mine = account.user_id == self.env.user
+
+    @api.depends("user_id", "direction")
+    def _compute_ms_calendar_conflict(self):
+        for account in self:
+            account.ms_calendar_conflict = (
+                account.direction != "none" and account.user_id._m365_ms_calendar_active()
+            )
+
+    # ------------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------------
+    def _m365_is_manager(self):
+        return self.env.su or self.env.user.has_group("m365_sync.group_m365_manager")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._m365_is_manager():
+            for vals in vals_list:
+                refused = set(vals) - OWNER_CREATABLE
+                if refused:
+                    raise AccessError(
+                        self.env._(
+                            "You cannot set %(fields)s on a Microsoft 365 account: connect the "
+                            "account instead.",
+                            fields=", ".join(sorted(refused)),
+                        )
+                    )
+        for vals in vals_list:
+            if not vals.get("tenant_id"):
+                user = self.env["res.users"].browse(vals.get("user_id") or self.env.uid)
+                tenant = user.sudo().company_id.m365_tenant_id or self.env.company.m365_tenant_id
+                vals["tenant_id"] = tenant.id
+        accounts = super().create(vals_list)
+        for account in accounts.sudo():
+            if not account.search_count(
+                [("user_id", "=", account.user_id.id), ("is_main", "=", True)], limit=1
+            ):
+                account.is_main = True
+        return accounts
+
+    def write(self, vals):
+        if not self._m365_is_manager():
+            refused = set(vals) - OWNER_WRITABLE
+            if refused:
+                raise AccessError(
+                    self.env._(
+                        "You cannot change %(fields)s of a Microsoft 365 account.",
+                        fields=", ".join(sorted(refused)),
+                    )
+                )
+        if vals.get("direction") in PULL_DIRECTIONS:
+            # Starting (or resuming) a pull: do it at the next cron tick, not in 30 min.
+            pulling_before = self.filtered(lambda a: a.direction in PULL_DIRECTIONS)
+            result = super().write(vals)
+            started = (self - pulling_before).filtered(lambda a: a.state != "new")
+            if started:
+                started.sudo().write({"sync_requested": True})
+                self._m365_trigger_cron()
+            return result
+        return super().write(vals)
+
+    def unlink(self):
+        """Removing an account removes the appointments only it brought into Odoo."""
+        main_users = self.filtered("is_main").user_id
+        self.env["m365.event.link"].sudo().search([("account_id", "in", self.ids)])._m365_forget()
+        result = super().unlink()
+        Account = self.sudo()
+        for user in main_users:
+            successor = Account.search([("user_id", "=", user.id)], limit=1)
+            if successor:
+                successor.is_main = True
+        return result
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+    def _m365_check_owner(self):
+        for account in self:
+            if account.user_id != self.env.user:
+                raise AccessError(
+                    self.env._(
+                        "Only %(user)s can connect this Microsoft 365 account: the sign-in "
+                        "happens with their own Microsoft password.",
+                        user=account.user_id.name,
+                    )
+                )
+
+    def action_connect(self):
+        """Send the browser to Microsoft to connect (or reconnect) this account."""
+        self.ensure_one()
+        self._m365_check_owner()
+        if not self.tenant_id.personal_sync:
+            raise UserError(
+                self.env._(
+                    "Personal calendar sync is switched off for %(company)s. Ask an "
+                    "administrator to switch it on in Settings → Microsoft 365.",
+                    company=self.company_id.name,
+                )
+            )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/m365_sync/oauth/start?account_id={self.id}",
+            "target": "self",
+        }
+
+    def action_sync_now(self):
+        """Pull this account's calendar at once (the scheduled job does the same)."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.state in ("new", "reconnect"):
+            raise UserError(
+                self.env._(
+                    "Connect the account first: %(account)s is not signed in.",
+                    account=self.display_name,
+                )
+            )
+        if self.direction not in PULL_DIRECTIONS:
+            raise UserError(
+                self.env._(
+                    "%(account)s does not import appointments (direction %(direction)s). "
+                    "Choose Down or Up and Down to import them.",
+                    account=self.display_name,
+                    direction=dict(DIRECTIONS)[self.direction],
+                )
+            )
+        if not self.tenant_id.personal_sync:
+            raise UserError(
+                self.env._("Personal calendar sync is switched off by your administrator.")
+            )
+        # A clean context: the form's (active_model, default_*) must not leak into the
+        # records the sync creates.
+        account = self.with_env(self.env(context={"lang": self.env.lang}, su=True))
+        if account._m365_sync() is None:
+            raise UserError(
+                self.env._(
+                    "A synchronisation of %(account)s is running right now; try again in a minute.",
+                    account=self.display_name,
+                )
+            )
+        return True
+
+    def action_pause(self):
+        """Direction None: nothing is synchronised, the account and its sign-in are kept."""
+        for account in self.filtered(lambda a: a.direction != "none"):
+            account.check_access("write")
+            account.sudo().write({"resume_direction": account.direction, "direction": "none"})
+        return True
+
+    def action_resume(self):
+        for account in self.filtered(lambda a: a.direction == "none"):
+            account.check_access("write")
+            direction = account.resume_direction or "down"
+            account.sudo().write({"direction": direction, "resume_direction": False})
+        return True
+
+    def action_make_main(self):
+        self.ensure_one()
+        self.check_access("write")
+        others = self.sudo().search(
+            [("user_id", "=", self.user_id.id), ("is_main", "=", True), ("id", "!=", self.id)]
+        )
+        others.write({"is_main": False})
+        self.sudo().is_main = True
+        return True
+
+    def action_remove(self):
+        self.check_access("unlink")
+        self.unlink()
+        return True
+
+    def action_open_form(self):
+        """The account's own form, editable in a dialog (direction, buttons)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.display_name,
+            "res_model": "m365.account",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("m365_sync.m365_account_view_form").id, "form")],
+            "target": "new",
+        }
+
+    def action_open_events(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Appointments of %(account)s", account=self.display_name),
+            "res_model": "calendar.event",
+            "view_mode": "list,form,calendar",
+            "domain": [("m365_link_ids.account_id", "=", self.id)],
+            "context": {"create": False},
+        }
+
+    def action_open_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("m365_sync.action_m365_sync_run")
+        action["domain"] = [("kind", "=", "personal"), ("user_id", "=", self.user_id.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
+    # Connection (called by the OAuth controller)
+    # ------------------------------------------------------------------
+    def _m365_lock(self):
+        """Advisory lock on this account for the transaction; False if someone holds it."""
+        self.ensure_one()
+        with mute_logger("odoo.sql_db"):
+            self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, self.id])
+            return self.env.cr.fetchone()[0]
+
+    def _m365_consent_direction(self):
+        self.ensure_one()
+        return consent_direction(self.direction, self.resume_direction)
+
+    def _m365_client(self, counters=None, on_cache_change=None, retry=None):
+        """A delegated GraphClient acting as this account (server side only)."""
+        self.ensure_one()
+        account = self.sudo()
+        config = account.tenant_id._m365_config()
+        return GraphClient.for_account(
+            config,
+            account.token_cache or None,
+            home_account_id=account.home_account_id or None,
+            scopes=refresh_scopes((account.granted_scopes or "").split()),
+            on_cache_change=on_cache_change,
+            counters=counters or Counters(),
+            retry=retry or RetryPolicy(max_attempts=5, max_retry_after=120),
+        )
+
+    def _m365_store_connection(self, result, graph_user_id):
+        """Keep a successful sign-in (an ``m365_graph.AuthCodeResult``) and read ``/me``."""
+        self.ensure_one()
+        account = self.sudo()
+        account.write(
+            {
+                "token_cache": result.cache_blob,
+                "home_account_id": result.home_account_id,
+                "graph_user_id": graph_user_id,
+                "granted_scopes": " ".join(sorted(result.granted_scopes)),
+                "email": result.username or account.email,
+                "ms_name": result.claims.get("name") or account.ms_name,
+                "state": "connected",
+                "failure_count": 0,
+                "failure_notified": False,
+                "last_error": False,
+                "sync_requested": account.direction in PULL_DIRECTIONS,
+            }
+        )
+        keeper = TokenKeeper(account)
+        try:
+            with account._m365_client(on_cache_change=keeper.changed) as client:
+                me = get_me(client)
+        except GraphError as exc:
+            # The sign-in itself worked; the e-mail from the id token will do.
+            _logger.info("Microsoft 365 account %s: /me could not be read: %s", account.id, exc)
+        else:
+            account.write({"email": me.email or account.email, "ms_name": me.display_name})
+        keeper.persist()
+        if account.direction in PULL_DIRECTIONS:
+            self._m365_trigger_cron()
+        return True
+
+    @api.model
+    def _m365_trigger_cron(self):
+        cron = self.env.ref("m365_sync.ir_cron_m365_personal_sync", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+
+    # ------------------------------------------------------------------
+    # Synchronisation
+    # ------------------------------------------------------------------
+    @api.model
+    def _m365_pull_domain(self):
+        return [
+            ("state", "in", ("connected", "error")),
+            ("direction", "in", tuple(PULL_DIRECTIONS)),
+            ("tenant_id.personal_sync", "=", True),
+            ("tenant_id.active", "=", True),
+            ("user_id.active", "=", True),
+        ]
+
+    def _m365_is_due(self, now):
+        self.ensure_one()
+        if self.sync_requested or not self.last_sync_start:
+            return True
+        interval = timedelta(minutes=max(30, self.tenant_id.personal_interval_minutes))
+        return self.last_sync_start + interval <= now
+
+    @api.model
+    def _cron_personal_sync(self):
+        """Scheduled job: pull every due Down/Both account, one unit of work each.
+
+        The job wakes every few minutes; each account is synchronised when its
+        tenant's interval (30 minutes at least) has passed since its last run, or
+        at once after it was connected. One account's failure never stops the
+        others; progress is committed after every account.
+        """
+        now = fields.Datetime.now()
+        accounts = self.sudo().search(self._m365_pull_domain(), order="last_sync_start asc, id")
+        due = accounts.filtered(lambda account: account._m365_is_due(now))
+        cron = self.env["ir.cron"]
+        for index, account in enumerate(due):
+            account._m365_sync()
+            if cron._commit_progress(1, remaining=len(due) - index - 1) <= 0:
+                break  # out of time: the job is called again for the rest
+        return True
+
+    def _m365_sync(self):
+        """Pull this account once. True on success, False on failure, None if locked.
+
+        Runs as the unit of work of the cron (and of "Sync now"): one sync run, the
+        Graph work and the ORM writes in its savepoint, the account's bookkeeping
+        after it.
+        """
+        self.ensure_one()
+        account = self.sudo()
+        if not account._m365_lock():
+            _logger.info("Microsoft 365 account %s is being synchronised elsewhere", account.id)
+            return None
+        counters = Counters()
+        keeper = TokenKeeper(account)
+        account.write({"last_sync_start": fields.Datetime.now(), "sync_requested": False})
+        Run = self.env["m365.sync.run"]
+        try:
+            with Run._m365_track(
+                "personal",
+                tenant=account.tenant_id,
+                user=account.user_id,
+                client=SimpleNamespace(counters=counters),
+                raise_errors=True,
+            ) as run:
+                with account._m365_client(counters, keeper.changed) as client:
+                    summary = self.env["m365.event.link"]._m365_pull(account, client, run)
+                run._m365_done(summary)
+        except Exception as exc:  # every failure is recorded on the account; the job goes on
+            keeper.persist()
+            account._m365_sync_failed(exc)
+            return False
+        keeper.persist()
+        account.write(
+            {
+                "state": "connected",
+                "last_sync": fields.Datetime.now(),
+                "last_sync_summary": summary,
+                "last_error": False,
+                "failure_count": 0,
+                "failure_notified": False,
+            }
+        )
+        return True
+
+    def _m365_sync_failed(self, exc):
+        self.ensure_one()
+        reconnect = isinstance(exc, ReconnectNeeded)
+        if isinstance(exc, (GraphError, UserError)):
+            message = str(exc)  # plain words already (Graph, or the configuration)
+        else:
+            message = self._m365_unexpected(exc)
+        count = self.failure_count + 1
+        threshold = max(1, self.tenant_id.personal_failure_threshold)
+        notify = not self.failure_notified and (reconnect or count >= threshold)
+        self.write(
+            {
+                "state": "reconnect" if reconnect else "error",
+                "failure_count": count,
+                "last_error": message,
+                "failure_notified": self.failure_notified or notify,
+            }
+        )
+        if notify:
+            self._m365_notify_failure(reconnect)
+
+    def _m365_unexpected(self, exc):
+        _logger.exception("Microsoft 365 account %s: unexpected error", self.id, exc_info=exc)
+        return self.env._(
+            "Unexpected error while synchronising (%(kind)s): %(error)s. The next run tries "
+            "again; if it keeps failing, send this message to your administrator.",
+            kind=type(exc).__name__,
+            error=str(exc)[:300],
+        )
+
+    # ------------------------------------------------------------------
+    # Notifications
+    # ------------------------------------------------------------------
+    def _compute_tab_url(self):
+        for account in self:
+            account.tab_url = f"{account.get_base_url()}{MY_ACCOUNTS_URL}"
+
+    def _compute_notify_partner_to(self):
+        managers = self.env.ref("m365_sync.group_m365_manager").sudo().all_user_ids
+        for account in self:
+            partners = account.user_id.partner_id
+            if account.tenant_id.personal_notify_managers:
+                partners |= managers.filtered(
+                    lambda u, account=account: (
+                        not u.share and account.company_id in u.company_ids and u.email
+                    )
+                ).partner_id
+            account.notify_partner_to = ",".join(str(pid) for pid in partners.ids)
+
+    def _m365_notify_failure(self, reconnect):
+        template = self.env.ref(
+            "m365_sync.mail_template_m365_reconnect"
+            if reconnect
+            else "m365_sync.mail_template_m365_sync_failed",
+            raise_if_not_found=False,
+        )
+        if template:
+            template.sudo().send_mail(self.id, force_send=False)

@@ -1,0 +1,397 @@
+"""The link between an Odoo record and one Microsoft Graph event — and the personal pull.
+
+Every Outlook appointment that personal sync brings into Odoo is an ordinary
+``calendar.event`` plus one ``m365.event.link`` per account it came from:
+Graph's event id (immutable ids are requested), its iCalUId, the change key Graph
+gave last, the series it belongs to, and a digest of the values last written from
+Outlook. The same link will carry pushes to Outlook (``pushed_hash``, ``origin``)
+and links of exported project activities, which may have no connected account —
+hence ``mailbox`` next to ``account_id``.
+
+``_m365_pull`` applies one ``calendarView/delta`` round of one account, using the
+plan of ``m365_graph.pull`` (Odoo code never reads Graph JSON):
+
+* new events become appointments owned by and showing for the account's user,
+  created with a context that sends no invitation, no alarm notification, and
+  keeps Odoo's own calendar integrations (microsoft_calendar, google_calendar)
+  and our own upload from sending them back to Outlook (``PULL_CONTEXT``);
+* the same meeting seen through two accounts of one user (same iCalUId) is one
+  appointment with two links; the user's main account (else the oldest) decides
+  its values;
+* ``@removed`` items are re-read before deleting anything, because an event that
+  merely left the window is reported exactly like a deleted one; a deleted series
+  takes all its occurrences with it, also those outside the window;
+* after a full round (first sync, weekly re-baseline, or an expired delta link),
+  appointments in the window that Graph did not return are re-read the same way:
+  nothing is deleted on a replay, nothing is duplicated.
+"""
+
+from collections import Counter
+from datetime import datetime, timezone
+
+from odoo import Command, api, fields, models
+
+from m365_graph import (
+    LinkState,
+    calendar_view_delta,
+    decide_removals,
+    plan_pull,
+    pull_window,
+    read_events,
+    window_is_stale,
+)
+
+#: Graph page size of the personal pull (Prefer: odata.maxpagesize).
+PAGE_SIZE = 100
+
+#: Context of every write the pull makes on calendar.event.
+PULL_CONTEXT = {
+    # Our own upload (Up/Both) must not send pulled appointments back to Outlook.
+    "m365_pull": True,
+    # Odoo's microsoft_calendar and google_calendar skip their immediate pushes.
+    "no_calendar_sync": True,
+    # calendar: no invitation e-mails, no alarm set-up notifications, no contact blurb.
+    "no_mail_to_attendees": True,
+    "dont_notify": True,
+    "skip_contact_description": True,
+    # mail: no chatter messages, followers or tracking for machine writes.
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+    "tracking_disable": True,
+}
+
+
+class M365EventLink(models.Model):
+    _name = "m365.event.link"
+    _description = "Microsoft 365 Event Link"
+    _order = "id"
+    _rec_name = "graph_event_id"
+
+    account_id = fields.Many2one("m365.account", index=True, ondelete="cascade")
+    user_id = fields.Many2one("res.users", index=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", index=True)
+    mailbox = fields.Char(help="Graph user id of the calendar holding the event.")
+    calendar_event_id = fields.Many2one(
+        "calendar.event", string="Appointment", index=True, ondelete="cascade"
+    )
+    graph_event_id = fields.Char(string="Graph event id", required=True)
+    ical_uid = fields.Char(string="iCalUId", index=True)
+    change_key = fields.Char()
+    event_type = fields.Selection(
+        [
+            ("singleInstance", "Single"),
+            ("occurrence", "Occurrence"),
+            ("exception", "Changed occurrence"),
+            ("seriesMaster", "Series"),
+        ],
+        default="singleInstance",
+    )
+    series_master_id = fields.Char(index=True)
+    original_start = fields.Datetime(help="Start of an occurrence in its series' pattern.")
+    remote_modified = fields.Datetime(string="Changed in Outlook")
+    pulled_hash = fields.Char(help="Digest of the values last written from Outlook.")
+    pushed_hash = fields.Char(help="Digest of the values last sent to Outlook.")
+    origin = fields.Selection(
+        [("outlook", "Outlook"), ("odoo", "Odoo")], default="outlook", required=True
+    )
+
+    _graph_event_uniq = models.Constraint(
+        "UNIQUE(account_id, graph_event_id)", "A Graph event is linked once per account."
+    )
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    def _m365_pull_env(self):
+        """Superuser environment with exactly ``PULL_CONTEXT``.
+
+        A fresh context, not the caller's: "Sync now" is pressed from forms whose
+        context carries ``active_model``/``default_*`` keys that calendar.event
+        would otherwise turn into a linked document or default values.
+        """
+        return self.env(context=dict(PULL_CONTEXT), su=True)
+
+    def _m365_leads(self):
+        """True when this link decides its appointment's values (main account first)."""
+        self.ensure_one()
+        links = self.calendar_event_id.sudo().m365_link_ids
+        leader = links.sorted(
+            lambda link: (
+                not link.account_id.is_main,
+                link.account_id.sequence,
+                link.account_id.id or 0,
+                link.id,
+            )
+        )[:1]
+        return leader == self
+
+    def _m365_forget(self):
+        """Delete these links, and the appointments no other link keeps. Returns how many."""
+        events = self.calendar_event_id
+        self.unlink()
+        orphans = events.exists().filtered(lambda event: not event.sudo().m365_link_ids)
+        orphans.with_env(self._m365_pull_env()).unlink()
+        return len(orphans)
+
+    @api.model
+    def _m365_link_values(self, account, pulled):
+        return {
+            "account_id": account.id,
+            "user_id": account.user_id.id,
+            "company_id": account.company_id.id,
+            "mailbox": account.graph_user_id,
+            "graph_event_id": pulled.graph_id,
+            "ical_uid": pulled.ical_uid,
+            "change_key": pulled.change_key,
+            "event_type": pulled.event_type,
+            "series_master_id": pulled.series_master_id,
+            "original_start": pulled.original_start,
+            "remote_modified": _naive(pulled.last_modified),
+            "pulled_hash": pulled.fingerprint,
+            "origin": "outlook",
+        }
+
+    @api.model
+    def _m365_tag_ids(self, names):
+        """``{name: calendar.event.type id}``, creating the tags Odoo does not have yet."""
+        names = sorted(set(names))
+        if not names:
+            return {}
+        Tag = self.env["calendar.event.type"].sudo()
+        tags = {tag.name: tag.id for tag in Tag.search([("name", "in", names)])}
+        missing = [name for name in names if name not in tags]
+        if missing:
+            tags.update({tag.name: tag.id for tag in Tag.create([{"name": n} for n in missing])})
+        return tags
+
+    @api.model
+    def _m365_event_values(self, owner, pulled, tags):
+        partner = owner.partner_id
+        return {
+            **pulled.values,
+            "user_id": owner.id,
+            "partner_ids": [Command.set(partner.ids)],
+            "attendee_ids": [
+                Command.create({"partner_id": partner.id, "state": pulled.attendee_state})
+            ],
+            "categ_ids": [Command.set([tags[name] for name in pulled.categories])],
+        }
+
+    # ------------------------------------------------------------------
+    # Applying a plan
+    # ------------------------------------------------------------------
+    @api.model
+    def _m365_create(self, account, pulled_list, stats):
+        if not pulled_list:
+            return
+        owner = account.user_id
+        Link = self.sudo()
+        uids = [p.ical_uid for p in pulled_list if p.ical_uid]
+        twins = {}
+        if uids:
+            # One meeting in two mailboxes of the same user: one appointment.
+            for link in Link.search(
+                [
+                    ("user_id", "=", owner.id),
+                    ("ical_uid", "in", uids),
+                    ("account_id", "!=", account.id),
+                    ("calendar_event_id", "!=", False),
+                ]
+            ):
+                twins.setdefault(link.ical_uid, link.calendar_event_id)
+        tags = self._m365_tag_ids(name for p in pulled_list for name in p.categories)
+        new = [p for p in pulled_list if p.ical_uid not in twins]
+        Event = self.env["calendar.event"].with_env(self._m365_pull_env())
+        events = Event.create([self._m365_event_values(owner, p, tags) for p in new])
+        link_values = [
+            dict(self._m365_link_values(account, p), calendar_event_id=event.id)
+            for p, event in zip(new, events, strict=True)
+        ]
+        for pulled in pulled_list:
+            if pulled.ical_uid in twins:
+                link_values.append(
+                    dict(
+                        self._m365_link_values(account, pulled),
+                        calendar_event_id=twins[pulled.ical_uid].id,
+                    )
+                )
+                stats["linked"] += 1
+        Link.create(link_values)
+        stats["created"] += len(events)
+
+    @api.model
+    def _m365_update(self, account, plan, links, stats):
+        tags = self._m365_tag_ids(name for p in plan.update for name in p.categories)
+        partner = account.user_id.partner_id
+        for pulled in plan.update:
+            link = links[pulled.graph_id]
+            event = link.calendar_event_id.with_env(self._m365_pull_env())
+            if event and link._m365_leads():
+                event.write(
+                    dict(
+                        pulled.values,
+                        categ_ids=[Command.set([tags[name] for name in pulled.categories])],
+                    )
+                )
+                attendee = event.attendee_ids.filtered(lambda a: a.partner_id == partner)
+                if attendee and attendee.state != pulled.attendee_state:
+                    attendee.write({"state": pulled.attendee_state})
+                stats["updated"] += 1
+            link.write(self._m365_link_values(account, pulled))
+        for pulled in plan.refresh:
+            # Changed in Outlook, but not in anything Odoo shows: remember the change key.
+            links[pulled.graph_id].write(
+                {
+                    "change_key": pulled.change_key,
+                    "remote_modified": _naive(pulled.last_modified),
+                }
+            )
+
+    @api.model
+    def _m365_check_removed(self, account, client, links, stats, run):
+        """Re-read removal candidates; forget those Graph no longer has. Returns them."""
+        gone = self.browse()
+        if not links:
+            return gone
+        known = {
+            gid: LinkState(gid, link.change_key, link.pulled_hash) for gid, link in links.items()
+        }
+        decision = decide_removals(read_events(client, "me", list(links)))
+        for graph_id in decision.delete:
+            gone |= links[graph_id]
+        moved = plan_pull(decision.moved, [], known)
+        self._m365_update(account, moved, links, stats)
+        for item in moved.skipped + decision.unknown:
+            run._m365_count(skipped_reason=f"{item.id}: {item.reason}")
+        masters = {link.series_master_id for link in gone if link.series_master_id}
+        stats["deleted"] += gone._m365_forget()
+        if masters:
+            # A deleted series takes its occurrences outside the window with it.
+            rest = self.sudo().search(
+                [("account_id", "=", account.id), ("series_master_id", "in", list(masters))]
+            )
+            if rest:
+                answers = read_events(client, "me", sorted(masters))
+                dead = [master for master, answer in answers.items() if answer is None]
+                orphans = rest.filtered(lambda link: link.series_master_id in dead)
+                stats["deleted"] += orphans._m365_forget()
+        return gone
+
+    @api.model
+    def _m365_pull(self, account, client, run):
+        """Apply one calendarView delta round of ``account``; return a plain summary."""
+        tenant = account.tenant_id
+        now = datetime.now(timezone.utc)
+        start, end = pull_window(now, tenant.personal_days_back, tenant.personal_days_ahead)
+        delta_link = account.delta_link or None
+        resume_link = account.resume_link or None
+        stored = (account.window_start, account.window_end)
+        resized = stored[0] and stored[1] and (stored[1] - stored[0]) != (end - start)
+        baseline = (
+            not (delta_link or resume_link)
+            or resized
+            or (not resume_link and window_is_stale(stored[0], now, tenant.personal_days_back))
+        )
+        if baseline:
+            delta_link = resume_link = None
+        result = calendar_view_delta(
+            client,
+            "me",
+            start,
+            end,
+            delta_link=delta_link,
+            resume_link=resume_link,
+            page_size=PAGE_SIZE,
+        )
+        full_round = baseline or result.restarted
+        Link = self.sudo()
+        stats = Counter()
+        for item in result.skipped:
+            run._m365_count(skipped_reason=f"{item.id or 'item'}: {item.reason}")
+
+        wanted = [e.id for e in result.items] + [r.id for r in result.removed]
+        links = {
+            link.graph_event_id: link
+            for link in Link.search(
+                [("account_id", "=", account.id), ("graph_event_id", "in", wanted)]
+            )
+        }
+        known = {
+            gid: LinkState(gid, link.change_key, link.pulled_hash) for gid, link in links.items()
+        }
+        plan = plan_pull(result.items, result.removed, known)
+        for item in plan.skipped:
+            run._m365_count(skipped_reason=f"{item.id}: {item.reason}")
+        self._m365_create(account, plan.create, stats)
+        self._m365_update(account, plan, links, stats)
+        cancelled = Link.browse([links[gid].id for gid in plan.delete])
+        stats["deleted"] += cancelled._m365_forget()
+        self._m365_check_removed(
+            account, client, {gid: links[gid] for gid in plan.verify}, stats, run
+        )
+        if full_round and result.complete:
+            # A full round lists everything in the window: what Odoo has there and
+            # Graph did not return may be gone — re-read it, never delete on a replay.
+            seen = {event.id for event in result.items}
+            unseen = Link.search(
+                [
+                    ("account_id", "=", account.id),
+                    ("graph_event_id", "not in", list(seen)),
+                    ("calendar_event_id.start", "<", _naive(end)),
+                    ("calendar_event_id.stop", ">=", _naive(start)),
+                ]
+            )
+            missing = {link.graph_event_id: link for link in unseen}
+            self._m365_check_removed(account, client, missing, stats, run)
+
+        values = {}
+        if result.complete:
+            values.update(delta_link=result.delta_link, resume_link=False)
+        else:
+            values["resume_link"] = result.next_link
+            if baseline:
+                values["delta_link"] = False
+        if full_round:
+            values.update(window_start=_naive(start), window_end=_naive(end))
+        account.write(values)
+        run._m365_count(
+            created=stats["created"], updated=stats["updated"], deleted=stats["deleted"]
+        )
+        return self._m365_summary(stats, result, run)
+
+    @api.model
+    def _m365_summary(self, stats, result, run):
+        parts = []
+        if stats["created"]:
+            parts.append(self.env._("%(count)s created", count=stats["created"]))
+        if stats["updated"]:
+            parts.append(self.env._("%(count)s updated", count=stats["updated"]))
+        if stats["deleted"]:
+            parts.append(self.env._("%(count)s deleted", count=stats["deleted"]))
+        if stats["linked"]:
+            parts.append(
+                self.env._("%(count)s already in Odoo from another account", count=stats["linked"])
+            )
+        if run.skipped:
+            parts.append(self.env._("%(count)s skipped", count=run.skipped))
+        text = ", ".join(parts) or self.env._("No change")
+        if result.restarted:
+            text += self.env._(
+                ". Microsoft 365 had expired the saved sync state: the calendar was read again"
+            )
+        if not result.complete:
+            text += self.env._(
+                ". Interrupted (%(error)s); the next run continues where this one stopped",
+                error=result.error,
+            )
+        return text + "."
+
+
+def _naive(moment):
+    """Aware datetime → naive UTC (Odoo's convention); ``None`` stays ``False``."""
+    if not moment:
+        return False
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
