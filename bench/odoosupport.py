@@ -49,7 +49,7 @@ def _create_database(dbname: str, modules: tuple[str, ...]) -> None:
         cr.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     conn.close()
     began = time.perf_counter()
-    subprocess.run(  # noqa: S603 - our own odoo-bin with fixed arguments
+    done = subprocess.run(  # noqa: S603 - our own odoo-bin with fixed arguments
         [
             sys.executable,
             str(ODOO_SRC / "odoo-bin"),
@@ -58,9 +58,14 @@ def _create_database(dbname: str, modules: tuple[str, ...]) -> None:
             "--stop-after-init",
             "--no-http",
         ],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        check=False,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode:
+        # Odoo's own chatter (root warning, docutils notes) only matters when it failed.
+        sys.stderr.write(done.stderr[-5000:])
+        raise SystemExit(f"installing {', '.join(modules)} in {dbname} failed")
     took = time.perf_counter() - began
     print(f"  database {dbname} with {', '.join(modules)} ready in {took:.0f} s")
 
