@@ -4,6 +4,7 @@ from . import (
     test_connection,
     test_contacts,
     test_oauth,
+    test_outbox,
     test_personal_account,
     test_personal_cron,
     test_personal_pull,
