@@ -34,7 +34,9 @@ The conflict rule (documented for users in the addon's usage notes):
    the outbox row, not the time of the drain, nor Odoo's ``write_date`` which
    every sync bumps). Outlook's clock is first brought onto Odoo's with the
    offset measured on our own last write (Graph stamps it; we know when we sent
-   it), so two servers' clocks are never compared blindly. A tie goes to Odoo.
+   it), so two servers' clocks are never compared blindly. Both stamps keep whole
+   seconds and the offset is measured across a network round trip, so changes less
+   than :data:`TIE` apart are a tie, and a tie goes to Odoo (the change in hand).
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ OPERATIONS = ("create", "update", "delete")
 #: Graph refuses requests above 4 MB; a ``$batch`` counts all its bodies together.
 MAX_BATCH_BYTES = 3_000_000
 MAX_BATCH_ITEMS = 20
+#: Changes closer than this are a tie in the 412 rule (see the module docstring).
+TIE = timedelta(seconds=2)
 #: Parallel dependsOn chains per ``$batch`` (Outlook's per-mailbox concurrency).
 LANES = 4
 
@@ -205,6 +209,7 @@ def resolve_conflict(
     remote_modified: datetime | None,
     odoo_changed_at: datetime,
     offset: timedelta | None = None,
+    tolerance: timedelta = TIE,
 ) -> ConflictDecision:
     """Who wins after a 412 (see the module docstring for the rule)."""
     remote_changed = not synced_fingerprint or remote_fingerprint != synced_fingerprint
@@ -217,7 +222,7 @@ def resolve_conflict(
     if remote_modified is None:
         return ConflictDecision("odoo", "Outlook did not say when it changed the appointment")
     remote_local = _utc(remote_modified) - (offset or timedelta(0))
-    if remote_local > _utc(odoo_changed_at):
+    if remote_local > _utc(odoo_changed_at) + tolerance:
         return ConflictDecision(
             "remote", "both changed the appointment; the change in Outlook is the more recent"
         )

@@ -5,6 +5,7 @@ from . import (
     test_contacts,
     test_oauth,
     test_outbox,
+    test_outbox_faults,
     test_personal_account,
     test_personal_cron,
     test_personal_pull,

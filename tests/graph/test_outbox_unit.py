@@ -143,6 +143,10 @@ def test_conflict_both_changed_latest_wins():
     later = resolve_conflict(
         remote_modified=T0 + timedelta(seconds=5), odoo_changed_at=T0, **common
     )
+    close = resolve_conflict(
+        remote_modified=T0 + timedelta(seconds=1), odoo_changed_at=T0, **common
+    )
+    assert close.winner == "odoo", "within the clocks' precision: a tie, Odoo wins"
     earlier = resolve_conflict(
         remote_modified=T0 - timedelta(seconds=5), odoo_changed_at=T0, **common
     )
