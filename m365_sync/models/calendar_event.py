@@ -202,9 +202,15 @@ class CalendarEvent(models.Model):
                 link = links.get(event.id)
                 if link is None:
                     continue
+                if event.active and event.recurrency and not event.recurrence_id:
+                    # Between two recurrences (Odoo splits or rebuilds a series): not a
+                    # stand-alone appointment; a creation queued meanwhile is cancelled.
+                    entries.append(event._m365_cancel_entry(account))
+                    continue
                 if event.recurrence_id and event.active:
                     if event.follow_recurrence and not single_occurrence:
                         series |= event.recurrence_id
+                        entries.append(event._m365_cancel_entry(account))
                         continue
                     if not link:
                         # Not linked to its Outlook occurrence yet: the series push links it.
@@ -219,6 +225,10 @@ class CalendarEvent(models.Model):
                 entries.append(event._m365_update_entry(account, link))
         series._m365_queue()
         self.env["m365.outbox"]._m365_enqueue(entries)
+
+    def _m365_cancel_entry(self, account):
+        """A deletion without an event: cancels a stand-alone creation still queued."""
+        return self._m365_outbox_entry("delete", account, link=self.env["m365.event.link"])
 
     def _m365_update_entry(self, account, link, operation=None):
         self.ensure_one()

@@ -6,6 +6,7 @@ from . import (
     test_oauth,
     test_outbox,
     test_outbox_faults,
+    test_outbox_recurrence,
     test_personal_account,
     test_personal_cron,
     test_personal_pull,
