@@ -109,9 +109,7 @@ class M365Outbox(models.Model):
         help="Who writes to Outlook: the user's own connected account (delegated "
         "permissions), or the tenant's application permission.",
     )
-    account_id = fields.Many2one(
-        "m365.account", string="Account", index=True, ondelete="cascade", readonly=True
-    )
+    account_id = fields.Many2one("m365.account", index=True, ondelete="cascade", readonly=True)
     tenant_id = fields.Many2one("m365.tenant", required=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one("res.company", index=True, readonly=True)
     user_id = fields.Many2one(
@@ -469,6 +467,7 @@ class _Drain:
         self.client = None
         self.run = None
         self.stats = Counter()
+        self.pending = []  # (row, new link values or None, created?, event) to flush
         self.Link = self.env["m365.event.link"].sudo()
 
     # -- helpers ----------------------------------------------------------------
@@ -601,6 +600,26 @@ class _Drain:
         for result in results:
             item, op = by_key[result.key]
             self.outcome(item, op, result, sent_at)
+        self.flush()
+
+    def flush(self):
+        """Write the links of the events just pushed and drop their rows, in bulk."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        created = self.Link.create([values for _item, values, _new, _event in pending if values])
+        created_iter = iter(created)
+        done = self.env["m365.outbox"].sudo()
+        hooks = []
+        for item, values, new, event in pending:
+            link = next(created_iter) if values else item.link_id
+            done |= item
+            hooks.append((item.res_model, item.res_id, link, event, new))
+        done.unlink()
+        for res_model, res_id, link, event, new in hooks:
+            record = self.env[res_model].browse(res_id).exists()
+            if record:
+                record._m365_after_push(link, event, self, created=new)
 
     def outcome(self, item, op, result, sent_at):
         event, error = result.event, result.error
@@ -656,11 +675,12 @@ class _Drain:
         }
 
     def pushed(self, item, event, sent_at, created):
-        record = self.record(item)
+        """Remember the event (link) and the row as done; :meth:`flush` writes them."""
         values = self.link_values(item, event, sent_at)
         link = item.link_id
         if link:
             link.write(values)
+            values = None
         else:
             values.update(
                 account_id=self.account.id,
@@ -673,14 +693,11 @@ class _Drain:
             )
             if item.res_model == "calendar.event":
                 values["calendar_event_id"] = item.res_id
-            link = self.Link.create(values)
         if self.account:
             self.account._m365_note_clock(clock_offset(event.last_modified, _aware(sent_at)))
         self.stats["created" if created else "updated"] += 1
         self.note(item)
-        item.unlink()
-        if record:
-            record._m365_after_push(link, event, self, created=created)
+        self.pending.append((item, values, created, event))
 
     def deleted(self, item):
         event_id = item.graph_event_id or item.link_id.graph_event_id
