@@ -15,6 +15,11 @@ PostgreSQL advisory transaction lock on its id keeps a second worker (or a
 "Sync now" click, or a reconnect) from refreshing the same refresh token in
 parallel.
 
+Up and Both: the main account receives the appointments sent from Odoo through
+the outbox (``m365.outbox``, which takes the same advisory lock); the owner may
+let Outlook invite attendees (``send_invitations``, off by default), and the
+clock offset Graph showed on the last upload is kept for fair conflict decisions.
+
 The account is the unit of work of the personal-sync cron: one account, one
 ``m365.sync.run``, one savepoint, one commit. A failure is recorded on the
 account in plain words; after N failures in a row (Settings) the owner gets one
@@ -178,7 +183,7 @@ class M365Account(models.Model):
         help="How far Microsoft 365's clock is ahead of Odoo's, measured on the last "
         "upload; used to compare change times fairly when both sides changed an event.",
     )
-    outbox_ids = fields.One2many("m365.outbox", "account_id", string="Outbox")
+    outbox_ids = fields.One2many("m365.outbox", "account_id", string="Changes to send")
     outbox_pending_count = fields.Integer(
         string="Changes waiting", compute="_compute_outbox_counts"
     )
