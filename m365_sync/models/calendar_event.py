@@ -138,19 +138,12 @@ class CalendarEvent(models.Model):
     def _m365_pushable_links(self, account):
         """``{event id: link}`` in ``account``; ``None`` values mark events not to send."""
         Link = self.env["m365.event.link"]
-        links = Link._m365_links_of(self, None)
+        by_event = Link._m365_links_of(self, None).grouped("calendar_event_id")
         out = {}
         for event in self:
-            mine = links.filtered(
-                lambda link, event=event: (
-                    link.calendar_event_id == event and link.account_id == account
-                )
-            )
-            others = links.filtered(
-                lambda link, event=event: (
-                    link.calendar_event_id == event and link.account_id != account
-                )
-            )
+            links = by_event.get(event, Link)
+            mine = links.filtered(lambda link: link.account_id == account)
+            others = links - mine
             if not mine and others.filtered(lambda link: link.origin == "outlook"):
                 out[event.id] = None  # it came from another account: not copied to the main one
                 continue

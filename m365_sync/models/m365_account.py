@@ -313,7 +313,9 @@ class M365Account(models.Model):
     def unlink(self):
         """Removing an account removes the appointments only it brought into Odoo."""
         main_users = self.filtered("is_main").user_id
-        self.env["m365.event.link"].sudo().search([("account_id", "in", self.ids)])._m365_forget()
+        self.env["m365.event.link"].sudo().search([("account_id", "in", self.ids)])._m365_forget(
+            keep_odoo=True
+        )
         result = super().unlink()
         Account = self.sudo()
         for user in main_users:

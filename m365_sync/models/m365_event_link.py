@@ -145,9 +145,14 @@ class M365EventLink(models.Model):
         )[:1]
         return leader == self
 
-    def _m365_forget(self):
-        """Delete these links, and the appointments no other link keeps. Returns how many."""
-        events = self.calendar_event_id
+    def _m365_forget(self, keep_odoo=False):
+        """Delete these links, and the appointments no other link keeps. Returns how many.
+
+        ``keep_odoo``: appointments created in Odoo (sent to Outlook by the upload) are
+        kept — removing an account must not delete the user's own appointments.
+        """
+        links = self.filtered(lambda link: link.origin == "outlook") if keep_odoo else self
+        events = links.calendar_event_id
         self.unlink()
         orphans = events.exists().filtered(lambda event: not event.sudo().m365_link_ids)
         orphans.with_env(self._m365_pull_env()).unlink()

@@ -63,7 +63,7 @@ from m365_graph import (
 )
 from m365_graph.counters import Counters
 from m365_graph.errors import BadResponse, NotFound, PreconditionFailed
-from m365_graph.outbox import FAIL, WAIT_ACCOUNT
+from m365_graph.outbox import FAIL, RETRY, WAIT_ACCOUNT
 
 from .m365_account import TokenKeeper
 
@@ -649,6 +649,8 @@ class _Drain:
             item._m365_failed(error, WAIT_ACCOUNT)
             self.account._m365_sync_failed(error)
             return
+        if kind == WAIT_ACCOUNT:
+            kind = RETRY  # the application's own sign-in (secret, consent): back off
         self.stats["failed" if kind == FAIL else "retry"] += 1
         item._m365_failed(error, kind, retry_after=getattr(error, "retry_after", None))
 
@@ -707,9 +709,7 @@ class _Drain:
         links = self.Link.search(domain)
         if links and not item.series_master_id:
             # A series: its occurrence links go with it.
-            links |= self.Link.search(
-                [("series_master_id", "=", event_id), ("account_id", "=", self.account.id)]
-            )
+            links |= self.Link.search([("series_master_id", "=", event_id), *domain[1:]])
         links.unlink()
         self.stats["deleted"] += 1
         item.unlink()

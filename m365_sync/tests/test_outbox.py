@@ -1,4 +1,7 @@
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
+
+from m365_graph import build_payload
 
 from .common import ADELE, MEGAN, M365SandboxCase
 from .outbox_common import OutboxMixin, day
@@ -231,3 +234,40 @@ class TestOutbox(OutboxMixin, M365SandboxCase):
         self.assertEqual(Outbox.with_user(self.user).search([]), self.queued(mine))
         self.assertEqual(Outbox.with_user(self.other_user).search([]), self.queued(theirs))
         self.assertEqual(self.account.with_user(self.user).outbox_pending_count, 1)
+
+    def test_only_the_owner_or_a_manager_retries(self):
+        event = self.appointment("Failed")
+        item = self.queued(event)
+        item.write({"state": "failed", "last_error": "refused"})
+        with self.assertRaises(AccessError):
+            item.with_user(self.other_user).action_retry()
+        item.with_user(self.user).action_retry()
+        self.assertEqual(item.state, "pending")
+
+    def test_removing_the_account_keeps_the_appointments_made_in_odoo(self):
+        event = self.appointment("Made in Odoo")
+        self.drain()
+        self.sandbox.state.add_event(ADELE, "From Outlook", day(8), day(8, 10))
+        self.sync(self.account)
+        self.assertEqual(len(self.events(self.account)), 2)
+        self.appointment("Still waiting")
+        self.account.unlink()
+        self.assertTrue(event.exists(), "an appointment made in Odoo stays")
+        self.assertFalse(self.env["calendar.event"].search([("name", "=", "From Outlook")]))
+        self.assertFalse(self.queued(), "its waiting changes go with the account")
+        self.assertEqual(len(self.outlook()), 2, "nothing changes in Outlook")
+
+    def test_a_row_can_be_written_with_the_application_permission_to_another_calendar(self):
+        """What the next issue (activities) needs: any record, any mailbox, the app's token."""
+        event = self.appointment("Written by the app", user=self.other_user)
+        built = build_payload(event._m365_appointment(self.account))
+        entry = event._m365_outbox_entry("create", self.account, built)
+        entry.update(writer="application", account_id=False, mailbox=MEGAN)
+        self.env["m365.outbox"]._m365_enqueue([entry])
+        run = self.drain()
+        self.assertEqual(run.created, 1)
+        [remote] = self.outlook(MEGAN)
+        self.assertEqual(remote["subject"], "Written by the app")
+        link = self.env["m365.event.link"].search([("graph_event_id", "=", remote["id"])])
+        self.assertRecordValues(link, [{"mailbox": MEGAN, "account_id": False, "origin": "odoo"}])
+        self.assertFalse(self.outlook(ADELE))
