@@ -46,6 +46,7 @@ from types import SimpleNamespace
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import split_every
 
 from m365_graph import (
     GraphError,
@@ -78,6 +79,8 @@ WRITERS = [
 SCHEDULE = RetrySchedule()
 #: Rows handled per cron call; the job triggers itself again for the rest.
 DRAIN_LIMIT = 5000
+#: Rows sent per unit of work (one sync run, one savepoint, one commit).
+UNIT = 500
 #: The HTTP retries inside one drain stay short: the outbox itself retries later.
 DRAIN_RETRY = {"max_attempts": 3, "max_retry_after": 30}
 _TX_NAMESPACE = uuid.UUID("0c7d3d6e-7f8e-4a57-9b1e-5b3f3a3e1d20")
@@ -330,8 +333,11 @@ class M365Outbox(models.Model):
             ("next_attempt", "<=", fields.Datetime.now()),
             "|",
             ("writer", "=", "application"),
-            # Rows of an account that must be reconnected wait without being read.
+            # Rows of an account that must be reconnected, or that no longer uploads
+            # (paused, Down), wait without being read.
+            "&",
             ("account_id.state", "in", ("connected", "error")),
+            ("account_id.direction", "in", ("up", "both")),
         ]
 
     @api.model
@@ -344,10 +350,12 @@ class M365Outbox(models.Model):
         cron = self.env["ir.cron"]
         remaining = len(items)
         for group in groups.values():
-            group._m365_drain()
-            remaining -= len(group)
-            if cron._commit_progress(len(group), remaining=remaining) <= 0:
-                return True  # out of time: the job is called again for the rest
+            # One unit of work (one run, one savepoint, one commit) per UNIT rows.
+            for ids in split_every(UNIT, group.ids):
+                self.browse(ids).sudo()._m365_drain()
+                remaining -= len(ids)
+                if cron._commit_progress(len(ids), remaining=remaining) <= 0:
+                    return True  # out of time: the job is called again for the rest
         if len(items) == limit:
             self._m365_trigger()
         return True

@@ -271,3 +271,26 @@ class TestOutbox(OutboxMixin, M365SandboxCase):
         link = self.env["m365.event.link"].search([("graph_event_id", "=", remote["id"])])
         self.assertRecordValues(link, [{"mailbox": MEGAN, "account_id": False, "origin": "odoo"}])
         self.assertFalse(self.outlook(ADELE))
+
+    def test_views_open_for_a_user(self):
+        self.appointment("Visible")
+        Outbox = self.env["m365.outbox"].with_user(self.user)
+        views = Outbox.get_views([(False, "list"), (False, "form"), (False, "search")])
+        self.assertIn("action_retry", views["views"]["form"]["arch"])
+        form = self.account.with_user(self.user).get_views([(False, "form")])
+        self.assertIn("send_invitations", form["views"]["form"]["arch"])
+        event_form = self.env["calendar.event"].with_user(self.user).get_views([(False, "form")])
+        self.assertIn("m365_push_error", event_form["views"]["form"]["arch"])
+        action = self.account.with_user(self.user).action_open_outbox()
+        self.assertEqual(Outbox.search(action["domain"]), self.queued())
+
+    def test_changes_wait_while_the_account_is_paused(self):
+        self.appointment("Made before the pause")
+        self.account.with_user(self.user).action_pause()
+        self.appointment("Made during the pause")
+        self.drain()
+        self.assertFalse(self.outlook())
+        self.assertEqual(len(self.queued()), 1, "queued before the pause, kept")
+        self.account.with_user(self.user).action_resume()
+        self.drain()
+        self.assertEqual([e["subject"] for e in self.outlook()], ["Made before the pause"])
