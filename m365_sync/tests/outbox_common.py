@@ -24,6 +24,7 @@ class OutboxMixin(PersonalSyncMixin):
         super().setUp()
         self.account = self.connect(ADELE, direction="both")
         self.sandbox.log.clear()
+        self.sandbox.state.sent_meeting_mail.clear()
 
     # -- Odoo side --------------------------------------------------------------
 

@@ -200,12 +200,18 @@ class TestOutbox(OutboxMixin, M365SandboxCase):
         self.drain()
         [remote] = self.outlook()
         self.assertEqual(remote["attendees"], [])
+        self.assertEqual(self.sandbox.state.sent_meeting_mail, [], "nobody was e-mailed")
+        event.write({"name": "Meeting (renamed)"})
+        self.drain()
+        self.assertEqual(self.sandbox.state.sent_meeting_mail, [], "not on updates either")
         self.account.with_user(self.user).write({"send_invitations": True})
         event.write({"name": "Meeting (invitations)"})
         run = self.drain()
         [remote] = self.outlook()
         self.assertEqual([a["emailAddress"]["address"] for a in remote["attendees"]], [MEGAN])
         self.assertIn("No e-mail", run.skipped_details, "the attendee left out is reported")
+        [mail] = self.sandbox.state.sent_meeting_mail
+        self.assertEqual(mail["to"], [MEGAN])
         self.assertEqual(run.updated, 1)
 
     def test_bad_input_is_pushed_adapted(self):
