@@ -406,7 +406,7 @@ class M365Outbox(models.Model):
         if run.state == "failed":
             # Something unexpected (not a Graph answer): the rows were rolled back with
             # the run; spend one attempt so that a bug cannot loop every minute.
-            items.exists()._m365_failed(run.message, "retry")
+            items.exists()._m365_failed(run.message, RETRY)
         return run
 
     # ------------------------------------------------------------------

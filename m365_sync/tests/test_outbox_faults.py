@@ -1,7 +1,9 @@
 from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from ..models import m365_outbox
 from .common import ADELE, M365SandboxCase
 from .outbox_common import OutboxMixin, day
 
@@ -235,3 +237,20 @@ class TestOutboxFaults(OutboxMixin, M365SandboxCase):
         remote = self.outlook()
         self.assertEqual([e["subject"] for e in remote], ["Still wanted"])
         self.assertEqual(self.link(event).graph_event_id, remote[0]["id"])
+
+    def test_an_unexpected_error_rolls_the_drain_back_and_spends_one_try(self):
+        event = self.appointment("Unlucky")
+
+        def broken(*_args, **_kwargs):
+            raise RuntimeError("bug in the drain")
+
+        with patch.object(m365_outbox, "push_operations", broken):
+            run = self.drain()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("bug in the drain", run.message)
+        item = self.queued(event)
+        self.assertRecordValues(item, [{"state": "pending", "attempts": 1}])
+        self.assertGreater(item.next_attempt, datetime.now())
+        self.make_due()
+        self.drain()
+        self.assertEqual([e["subject"] for e in self.outlook()], ["Unlucky"])
