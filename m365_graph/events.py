@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .calendar import calendar_path, read_permission
+from .calendar import calendar_path, read_permission, window_params
 from .errors import BadResponse, GraphError, NotFound
 from .models import BatchRequest, GraphEvent
 from .timezones import to_graph_datetime
@@ -35,6 +35,7 @@ __all__ = [
     "event_payload",
     "get_event",
     "if_match",
+    "list_instances",
     "read_events",
     "update_event",
     "write_permission",
@@ -207,3 +208,30 @@ def read_events(
         except BadResponse as exc:
             out[event_id] = exc
     return out
+
+
+def list_instances(
+    client: GraphClient,
+    mailbox: str,
+    series_id: str,
+    start: datetime,
+    end: datetime,
+    *,
+    page_size: int = 100,
+) -> list[GraphEvent]:
+    """The occurrences (and changed occurrences) of a series between ``start`` and ``end``.
+
+    Each comes with its own id, change key and ``originalStart``: what an upload needs
+    to link the appointments of an Odoo recurrence to Outlook's occurrences.
+    """
+    what = f"Reading the occurrences of a series in the calendar of {mailbox}"
+    return [
+        GraphEvent.from_graph(item)
+        for item in client.iter_items(
+            f"{_event_path(mailbox, series_id)}/instances",
+            params=window_params(start, end),
+            page_size=page_size,
+            what=what,
+            permission=read_permission(client, mailbox),
+        )
+    ]

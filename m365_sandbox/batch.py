@@ -10,8 +10,10 @@ execution; an item whose dependency failed answers 424 Failed Dependency.
 
 Each item is a full Graph request for routing, permissions, faults and the
 request log. Items to the same mailbox count as concurrent requests to it,
-so a batch with more than 4 items for one mailbox gets 429
-``ApplicationThrottled`` items, each with its own ``Retry-After``.
+so a batch with more than 4 independent items for one mailbox gets 429
+``ApplicationThrottled`` items, each with its own ``Retry-After``; items chained
+with ``dependsOn`` run one after the other and share one slot (the documented way
+to send many writes to one mailbox in one batch).
 """
 
 from __future__ import annotations
@@ -156,7 +158,10 @@ def handle_batch(svc: GraphService, req: GraphRequest, latency: float = 0.0) -> 
     faults = svc.sandbox.faults
 
     # Items to one mailbox are concurrent requests to it: take the slots up front.
+    # An item that dependsOn an item of the same mailbox runs after it, in its slot
+    # (a dependsOn chain is sequential: one request in flight at a time).
     held, throttled_ids = [], set()
+    slot_of: dict[str, tuple] = {}
     for item in items:
         item_req = requests[item["id"]]
         try:
@@ -166,8 +171,11 @@ def handle_batch(svc: GraphService, req: GraphRequest, latency: float = 0.0) -> 
         mailbox = svc.resolve_mailbox(route, params, req.principal)
         if mailbox and route.mailbox:
             slot = (req.principal.client_id, mailbox)
-            if faults.acquire(slot):
+            if any(slot_of.get(dep) == slot for dep in item.get("dependsOn") or []):
+                slot_of[item["id"]] = slot
+            elif faults.acquire(slot):
                 held.append(slot)
+                slot_of[item["id"]] = slot
             else:
                 throttled_ids.add(item["id"])
     results: dict[str, GraphResponse] = {}

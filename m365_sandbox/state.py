@@ -9,6 +9,8 @@ queries compare those numbers with the one in their token.
 
 The sandbox has its own clock (``now()``), which tests can move forward with
 ``advance_clock`` to expire access tokens, codes and delta tokens.
+``sent_meeting_mail`` lists the meeting requests, updates and cancellations
+Outlook would have sent to the attendees of an organiser's events.
 """
 
 from __future__ import annotations
@@ -187,6 +189,8 @@ class TenantState:
         self.codes: dict[str, dict] = {}
         self.refresh_tokens: dict[str, dict] = {}
         self.shares: dict[tuple[str, str], bool] = {}
+        # Meeting requests, updates and cancellations Outlook sent to attendees.
+        self.sent_meeting_mail: list[dict] = []
         # Lifetimes (seconds) on the sandbox clock.
         self.access_token_lifetime = 3600
         self.code_lifetime = 600
@@ -523,7 +527,28 @@ class TenantState:
             )
             build_event(event, payload, self._organizer(self._require(user)))
             box.add(event)
+            self._notify_attendees("request", user, event, event.props)
             return event, True
+
+    def _notify_attendees(self, kind: str, user: str, event, props: dict) -> None:
+        """Outlook mails the attendees of an organiser's event when it is created
+        (meeting request), changed (update) or deleted (cancellation)."""
+        addresses = [
+            (a.get("emailAddress") or {}).get("address")
+            for a in props.get("attendees") or []
+            if isinstance(a, dict)
+        ]
+        addresses = [a for a in addresses if a]
+        if addresses:
+            self.sent_meeting_mail.append(
+                {
+                    "kind": kind,
+                    "organizer": user,
+                    "event_id": event.id,
+                    "subject": props.get("subject"),
+                    "to": addresses,
+                }
+            )
 
     def find_event(self, user: str, event_id: str) -> tuple[StoredEvent, datetime | None]:
         """(master or single, occurrence key or None); KeyError if unknown."""
@@ -554,6 +579,7 @@ class TenantState:
                 event.change_key = self.new_change_key()
                 event.modified = now
                 event.master_ver = seq
+                self._notify_attendees("update", user, event, event.props)
             else:
                 old = event.exceptions.get(key)
                 start, end = event.occurrence_times(key)
@@ -572,6 +598,7 @@ class TenantState:
             seq = self.next_seq()
             if key is None:
                 self.mailbox(user).remove(event, seq)
+                self._notify_attendees("cancellation", user, event, event.props)
             else:
                 event.remember(seq)
                 event.exceptions.pop(key, None)

@@ -21,6 +21,8 @@
         "views/m365_category_rule_views.xml",
         "views/m365_workload_day_views.xml",
         "views/m365_account_views.xml",
+        "views/m365_outbox_views.xml",
+        "views/calendar_event_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",

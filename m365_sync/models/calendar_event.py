@@ -1,15 +1,66 @@
-"""Appointments know which Microsoft 365 events they are linked to.
+"""Appointments know their Microsoft 365 events, and their changes go to Outlook.
 
-Personal sync (and, later, the upload to Outlook) links a ``calendar.event`` to
-one Graph event per connected account that holds it. The links are shown on the
-appointment so that a user can tell an appointment that came from Outlook.
+Personal sync links a ``calendar.event`` to one Graph event per connected account
+that holds it; the links are shown on the appointment so that a user can tell an
+appointment that came from Outlook.
+
+Upload ("Up" and "Both"): creating, editing, archiving or deleting an
+appointment queues an ``m365.outbox`` row in the same transaction, for the
+organiser's *main* account when its direction is Up or Both:
+
+* appointments created in Odoo, and appointments that came from that main
+  account, are sent; an appointment that came from another of the user's accounts
+  is not copied into the main one;
+* the appointments of an Odoo recurrence are sent as one Outlook series (queued
+  on the ``calendar.recurrence``, see ``calendar_recurrence.py``); an occurrence
+  edited alone ("This event") becomes a changed occurrence of the series, and an
+  occurrence deleted or archived alone is cancelled in Outlook;
+* archiving deletes the Outlook event, like deleting; restoring sends it again;
+* the personal pull's own writes (context ``m365_pull``) are never sent back.
 """
 
-from odoo import fields, models
+from collections import Counter
+
+from odoo import api, fields, models
+
+from m365_graph import Appointment, Attendee, build_payload, map_event
+from m365_graph.errors import BadResponse
+from m365_graph.pull import PullPlan
+
+from .m365_event_link import PULL_CONTEXT
+
+#: Fields whose change can change what Outlook shows.
+PUSH_FIELDS = frozenset(
+    {
+        "name",
+        "start",
+        "stop",
+        "allday",
+        "start_date",
+        "stop_date",
+        "duration",
+        "description",
+        "location",
+        "show_as",
+        "privacy",
+        "categ_ids",
+        "partner_ids",
+        "attendee_ids",
+        "event_tz",
+        "user_id",
+        "active",
+        "recurrency",
+        "recurrence_id",
+        "follow_recurrence",
+    }
+)
+#: Link types of an Odoo series' occurrences (as opposed to a stand-alone event).
+OCCURRENCE_TYPES = ("occurrence", "exception")
 
 
 class CalendarEvent(models.Model):
-    _inherit = "calendar.event"
+    _name = "calendar.event"
+    _inherit = ["calendar.event", "m365.push.mixin"]
 
     m365_link_ids = fields.One2many(
         "m365.event.link", "calendar_event_id", string="Microsoft 365 links", readonly=True
@@ -18,6 +69,11 @@ class CalendarEvent(models.Model):
         string="From Outlook",
         compute="_compute_m365_from_outlook",
         help="This appointment was imported from a Microsoft 365 calendar.",
+    )
+    m365_push_error = fields.Text(
+        string="Not sent to Outlook",
+        compute="_compute_m365_push_error",
+        help="Why the last change of this appointment could not be sent to Outlook.",
     )
 
     def _compute_m365_from_outlook(self):
@@ -29,3 +85,194 @@ class CalendarEvent(models.Model):
         )
         for event in self:
             event.m365_from_outlook = event.id in linked
+
+    def _compute_m365_push_error(self):
+        failed = {
+            item.res_id: item.last_error
+            for item in self.env["m365.outbox"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "calendar.event"),
+                    ("res_id", "in", self.ids),
+                    ("state", "=", "failed"),
+                ]
+            )
+        }
+        for event in self:
+            event.m365_push_error = failed.get(event.id, False)
+
+    # ------------------------------------------------------------------
+    # ORM: queue the uploads
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        if not self._m365_push_disabled():
+            events._m365_queue()
+        return events
+
+    def write(self, vals):
+        # Odoo pops ``recurrence_update`` from ``vals``: read it first. "This event"
+        # on one occurrence makes it a changed occurrence of the Outlook series.
+        single = vals.get("recurrence_update") == "self_only" and len(self) == 1
+        relevant = not self._m365_push_disabled() and bool(PUSH_FIELDS.intersection(vals))
+        before = self.recurrence_id if relevant else None
+        result = super().write(vals)
+        if relevant:
+            events = self.exists()
+            events._m365_queue(single_occurrence=single)
+            # A series an event left (split, broken recurrence) changes too.
+            (before.exists() - events.recurrence_id)._m365_queue()
+        return result
+
+    def unlink(self):
+        entries = [] if self._m365_push_disabled() else self._m365_delete_entries()
+        result = super().unlink()
+        self.env["m365.outbox"]._m365_enqueue(entries)
+        return result
+
+    # ------------------------------------------------------------------
+    # What to send
+    # ------------------------------------------------------------------
+    def _m365_pushable_links(self, account):
+        """``{event id: link}`` in ``account``; ``None`` values mark events not to send."""
+        Link = self.env["m365.event.link"]
+        by_event = Link._m365_links_of(self, None).grouped("calendar_event_id")
+        out = {}
+        for event in self:
+            links = by_event.get(event, Link)
+            mine = links.filtered(lambda link: link.account_id == account)
+            others = links - mine
+            if not mine and others.filtered(lambda link: link.origin == "outlook"):
+                out[event.id] = None  # it came from another account: not copied to the main one
+                continue
+            if not event.recurrence_id:
+                # Occurrence links of an Odoo series an event has left are stale.
+                mine = mine.filtered(
+                    lambda link: link.origin == "outlook" or link.event_type not in OCCURRENCE_TYPES
+                )
+            out[event.id] = mine[:1]
+        return out
+
+    def _m365_appointment(self, account, recurrence=None):
+        self.ensure_one()
+        return Appointment(
+            subject=self.name,
+            start=self.start,
+            stop=self.stop,
+            all_day=self.allday,
+            start_date=self.start_date,
+            stop_date=self.stop_date,
+            time_zone=self.event_tz or self.user_id.tz or None,
+            description=self.description or None,
+            location=self.location or None,
+            show_as=self.show_as,
+            private=self.privacy == "private",
+            categories=tuple(self.categ_ids.mapped("name")),
+            attendees=tuple(
+                Attendee(p.name, p.email or None)
+                for p in self.partner_ids - self.user_id.partner_id
+            ),
+            organizer_email=account.email or self.user_id.email,
+            recurrence=recurrence,
+        )
+
+    def _m365_queue(self, single_occurrence=False):
+        """Queue the upload of these appointments (creation or update, or a deletion)."""
+        events = self.with_context(active_test=False).sudo()
+        accounts = self._m365_upload_accounts(events.user_id)
+        if not accounts:
+            return
+        series = self.env["calendar.recurrence"]
+        entries = []
+        for account_id, group in events.grouped(lambda e: accounts.get(e.user_id.id)).items():
+            if not account_id:
+                continue
+            account = account_id
+            links = group._m365_pushable_links(account)
+            for event in group:
+                link = links.get(event.id)
+                if link is None:
+                    continue
+                if event.active and event.recurrency and not event.recurrence_id:
+                    # Between two recurrences (Odoo splits or rebuilds a series): not a
+                    # stand-alone appointment; a creation queued meanwhile is cancelled.
+                    entries.append(event._m365_cancel_entry(account))
+                    continue
+                if event.recurrence_id and event.active:
+                    if event.follow_recurrence and not single_occurrence:
+                        series |= event.recurrence_id
+                        entries.append(event._m365_cancel_entry(account))
+                        continue
+                    if not link:
+                        # Not linked to its Outlook occurrence yet: the series push links it.
+                        series |= event.recurrence_id
+                        if not event.follow_recurrence or single_occurrence:
+                            entries.append(event._m365_update_entry(account, link, "update"))
+                        continue
+                if not event.active:
+                    # Without a link, this cancels a creation still waiting in the outbox.
+                    entries.append(event._m365_outbox_entry("delete", account, link=link))
+                    continue
+                entries.append(event._m365_update_entry(account, link))
+        series._m365_queue()
+        self.env["m365.outbox"]._m365_enqueue(entries)
+
+    def _m365_cancel_entry(self, account):
+        """A deletion without an event: cancels a stand-alone creation still queued."""
+        return self._m365_outbox_entry("delete", account, link=self.env["m365.event.link"])
+
+    def _m365_update_entry(self, account, link, operation=None):
+        self.ensure_one()
+        built = build_payload(
+            self._m365_appointment(account), send_invitations=account.send_invitations
+        )
+        operation = operation or ("update" if link else "create")
+        return self._m365_outbox_entry(operation, account, built, link=link)
+
+    def _m365_delete_entries(self):
+        events = self.sudo()
+        accounts = self._m365_upload_accounts(events.user_id)
+        if not accounts:
+            return []
+        entries = []
+        for event in events:
+            account = accounts.get(event.user_id.id)
+            if not account:
+                continue
+            link = event._m365_pushable_links(account).get(event.id)
+            if link is not None:
+                # Without a link a waiting creation is cancelled (coalescing).
+                entries.append(event._m365_outbox_entry("delete", account, link=link))
+        return entries
+
+    # ------------------------------------------------------------------
+    # Hooks of the drain
+    # ------------------------------------------------------------------
+    def _m365_needs_link(self, item):
+        # A changed occurrence is written to its Outlook occurrence, never as a new event.
+        return bool(self.recurrence_id)
+
+    def _m365_find_link(self, item, drain):
+        """An occurrence not linked yet: link its series' occurrences first."""
+        recurrence = self.recurrence_id
+        if not recurrence:
+            return super()._m365_find_link(item, drain)
+        master = self.env["m365.event.link"]._m365_links_of(recurrence, drain.account)[:1]
+        if not master:
+            return master
+        recurrence._m365_link_occurrences(master, drain)
+        links = self.env["m365.event.link"]._m365_links_of(self, drain.account)
+        return links.filtered(lambda link: link.series_master_id == master.graph_event_id)[:1]
+
+    def _m365_apply_remote(self, link, event):
+        """Outlook's version won a conflict: write it into the appointment (as the pull does)."""
+        try:
+            pulled = map_event(event)
+        except BadResponse:
+            return
+        plan = PullPlan(update=[pulled])
+        self.env["m365.event.link"].with_context(**PULL_CONTEXT)._m365_update(
+            link.account_id, plan, {event.id: link}, Counter()
+        )

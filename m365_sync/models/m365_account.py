@@ -15,6 +15,11 @@ PostgreSQL advisory transaction lock on its id keeps a second worker (or a
 "Sync now" click, or a reconnect) from refreshing the same refresh token in
 parallel.
 
+Up and Both: the main account receives the appointments sent from Odoo through
+the outbox (``m365.outbox``, which takes the same advisory lock); the owner may
+let Outlook invite attendees (``send_invitations``, off by default), and the
+clock offset Graph showed on the last upload is kept for fair conflict decisions.
+
 The account is the unit of work of the personal-sync cron: one account, one
 ``m365.sync.run``, one savepoint, one commit. A failure is recorded on the
 account in plain words; after N failures in a row (Settings) the owner gets one
@@ -40,7 +45,7 @@ from m365_graph import (
     refresh_scopes,
 )
 from m365_graph.counters import Counters
-from m365_graph.personal import PULL_DIRECTIONS, consent_direction
+from m365_graph.personal import PULL_DIRECTIONS, PUSH_DIRECTIONS, consent_direction
 
 _logger = logging.getLogger(__name__)
 
@@ -53,7 +58,7 @@ DIRECTIONS = [
     ("none", "None (paused)"),
 ]
 #: Fields an account's owner may change directly; the rest is set by the sync itself.
-OWNER_WRITABLE = frozenset({"direction", "sequence"})
+OWNER_WRITABLE = frozenset({"direction", "sequence", "send_invitations"})
 OWNER_CREATABLE = OWNER_WRITABLE | {"user_id", "tenant_id"}
 MY_ACCOUNTS_URL = "/odoo/action-m365_sync.action_m365_my_accounts"
 
@@ -163,6 +168,30 @@ class M365Account(models.Model):
         "user's calendar too: both would import the same appointments.",
     )
 
+    # Upload (Up / Both): invitations, the outbox, and Graph's clock.
+    send_invitations = fields.Boolean(
+        string="Send Outlook invitations",
+        help="Off (default): appointments are written to your Outlook calendar only, and "
+        "nobody receives an e-mail from Outlook. On: their attendees are added to the "
+        "Outlook event, and Outlook sends them meeting requests and update notices "
+        "(attendees without an e-mail address are left out).",
+    )
+    graph_clock_offset = fields.Float(
+        string="Microsoft 365 clock offset (s)",
+        readonly=True,
+        copy=False,
+        help="How far Microsoft 365's clock is ahead of Odoo's, measured on the last "
+        "upload; used to compare change times fairly when both sides changed an event.",
+    )
+    outbox_ids = fields.One2many("m365.outbox", "account_id", string="Changes to send")
+    outbox_pending_count = fields.Integer(
+        string="Changes waiting", compute="_compute_outbox_counts"
+    )
+    outbox_failed_count = fields.Integer(
+        string="Changes not sent", compute="_compute_outbox_counts"
+    )
+    outbox_last_error = fields.Text(compute="_compute_outbox_counts")
+
     tab_url = fields.Char(compute="_compute_tab_url", string="Link to the account's tab")
     notify_partner_to = fields.Char(
         compute="_compute_notify_partner_to",
@@ -206,6 +235,15 @@ class M365Account(models.Model):
         )
         for account in self:
             account.event_count = counts.get(account, 0)
+
+    def _compute_outbox_counts(self):
+        Outbox = self.env["m365.outbox"].sudo()
+        for account in self:
+            items = Outbox.search([("account_id", "=", account.id)], order="id desc")
+            failed = items.filtered(lambda item: item.state == "failed")
+            account.outbox_pending_count = len(items) - len(failed)
+            account.outbox_failed_count = len(failed)
+            account.outbox_last_error = (failed or items)[:1].last_error or False
 
     @api.depends_context("uid")
     def _compute_is_mine(self):
@@ -275,7 +313,9 @@ class M365Account(models.Model):
     def unlink(self):
         """Removing an account removes the appointments only it brought into Odoo."""
         main_users = self.filtered("is_main").user_id
-        self.env["m365.event.link"].sudo().search([("account_id", "in", self.ids)])._m365_forget()
+        self.env["m365.event.link"].sudo().search([("account_id", "in", self.ids)])._m365_forget(
+            keep_odoo=True
+        )
         result = super().unlink()
         Account = self.sudo()
         for user in main_users:
@@ -472,7 +512,41 @@ class M365Account(models.Model):
         keeper.persist()
         if account.direction in PULL_DIRECTIONS:
             self._m365_trigger_cron()
+        if account.outbox_ids:
+            # Changes that waited for this sign-in go out now.
+            self.env["m365.outbox"]._m365_trigger()
         return True
+
+    def _m365_can_upload(self):
+        """True when this account may receive uploads now (main, Up/Both, signed in)."""
+        self.ensure_one()
+        return bool(
+            self.is_main
+            and self.direction in PUSH_DIRECTIONS
+            and self.state in ("connected", "error")
+            and self.tenant_id.personal_sync
+            and self.tenant_id.active
+        )
+
+    def _m365_note_clock(self, offset):
+        """Remember Graph's clock offset (a timedelta) when it moved by a second or more."""
+        self.ensure_one()
+        if offset is None:
+            return
+        seconds = offset.total_seconds()
+        if abs(seconds - self.graph_clock_offset) >= 1:
+            self.sudo().graph_clock_offset = seconds
+
+    def _m365_clock_offset(self):
+        self.ensure_one()
+        return timedelta(seconds=self.graph_clock_offset or 0.0)
+
+    def action_open_outbox(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("m365_sync.action_m365_outbox")
+        action["domain"] = [("account_id", "=", self.id)]
+        action["context"] = {}
+        return action
 
     @api.model
     def _m365_trigger_cron(self):

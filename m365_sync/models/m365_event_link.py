@@ -1,7 +1,8 @@
 """The link between an Odoo record and one Microsoft Graph event — and the personal pull.
 
 Every Outlook appointment that personal sync brings into Odoo is an ordinary
-``calendar.event`` plus one ``m365.event.link`` per account it came from:
+``calendar.event`` plus one ``m365.event.link`` per account it came from (and
+every appointment, series or other record the outbox sent to Outlook has one too):
 Graph's event id (immutable ids are requested), its iCalUId, the change key Graph
 gave last, the series it belongs to, and a digest of the values last written from
 Outlook. The same link will carry pushes to Outlook (``pushed_hash``, ``origin``)
@@ -95,6 +96,13 @@ class M365EventLink(models.Model):
     origin = fields.Selection(
         [("outlook", "Outlook"), ("odoo", "Odoo")], default="outlook", required=True
     )
+    # Uploads (m365.outbox): the Odoo record of a link that is not an appointment
+    # (a calendar.recurrence for a series, an activity…) and when it was last pushed.
+    res_model = fields.Char(string="Odoo model", index=True)
+    res_id = fields.Many2oneReference(string="Odoo record", model_field="res_model", index=True)
+    synced_at = fields.Datetime(
+        string="Last sent to Outlook", help="When Odoo last wrote this event to Outlook."
+    )
 
     _graph_event_uniq = models.Constraint(
         "UNIQUE(account_id, graph_event_id)", "A Graph event is linked once per account."
@@ -103,6 +111,17 @@ class M365EventLink(models.Model):
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
+    @api.model
+    def _m365_links_of(self, records, account=None):
+        """Links of ``records`` (appointments by ``calendar_event_id``, others by reference)."""
+        if records._name == "calendar.event":
+            domain = [("calendar_event_id", "in", records.ids)]
+        else:
+            domain = [("res_model", "=", records._name), ("res_id", "in", records.ids)]
+        if account is not None:
+            domain.append(("account_id", "=", account.id))
+        return self.sudo().search(domain)
+
     def _m365_pull_env(self):
         """Superuser environment with exactly ``PULL_CONTEXT``.
 
@@ -126,9 +145,14 @@ class M365EventLink(models.Model):
         )[:1]
         return leader == self
 
-    def _m365_forget(self):
-        """Delete these links, and the appointments no other link keeps. Returns how many."""
-        events = self.calendar_event_id
+    def _m365_forget(self, keep_odoo=False):
+        """Delete these links, and the appointments no other link keeps. Returns how many.
+
+        ``keep_odoo``: appointments created in Odoo (sent to Outlook by the upload) are
+        kept — removing an account must not delete the user's own appointments.
+        """
+        links = self.filtered(lambda link: link.origin == "outlook") if keep_odoo else self
+        events = links.calendar_event_id
         self.unlink()
         orphans = events.exists().filtered(lambda event: not event.sudo().m365_link_ids)
         orphans.with_env(self._m365_pull_env()).unlink()
@@ -238,7 +262,9 @@ class M365EventLink(models.Model):
                 if attendee and attendee.state != pulled.attendee_state:
                     attendee.write({"state": pulled.attendee_state})
                 stats["updated"] += 1
-            link.write(self._m365_link_values(account, pulled))
+            values = self._m365_link_values(account, pulled)
+            values.pop("origin")  # an event sent from Odoo stays "from Odoo"
+            link.write(values)
         for pulled in plan.refresh:
             # Changed in Outlook, but not in anything Odoo shows: remember the change key.
             links[pulled.graph_id].write(

@@ -162,6 +162,28 @@ def test_items_to_one_mailbox_count_as_concurrent_requests(sandbox):
     assert {a["status"] for a in answers} == {200}
 
 
+def test_depends_on_chains_share_one_mailbox_slot(sandbox):
+    """Four chains of five items each: 20 requests to one mailbox, 4 at a time, no 429."""
+    graph = Graph(sandbox)
+    requests = [
+        _get(str(i), f"/users/{ADELE}/{VIEW}", **({"dependsOn": [str(i - 4)]} if i >= 4 else {}))
+        for i in range(20)
+    ]
+    answers = graph.post("/$batch", json={"requests": requests}).json()["responses"]
+    assert {a["status"] for a in answers} == {200}
+    # Five independent chains are five concurrent requests: the fifth chain is throttled.
+    requests = [
+        _get(str(i), f"/users/{ADELE}/{VIEW}", **({"dependsOn": [str(i - 5)]} if i >= 5 else {}))
+        for i in range(10)
+    ]
+    answers = {
+        a["id"]: a["status"]
+        for a in graph.post("/$batch", json={"requests": requests}).json()["responses"]
+    }
+    assert answers["4"] == 429 and answers["9"] == 424
+    assert [answers[str(i)] for i in (0, 1, 2, 3, 5, 6, 7, 8)] == [200] * 8
+
+
 def test_batch_items_are_logged(sandbox):
     graph = Graph(sandbox)
     sandbox.log.clear()

@@ -317,3 +317,35 @@ def test_zero_length_and_boundary_events(sandbox, graph):
         for e in graph.get(f"/users/{ADELE}/calendarView", params=WINDOW).json()["value"]
     ]
     assert subjects == ["reminder"]
+
+
+def test_attendees_receive_meeting_mail_only_when_the_event_has_some(sandbox, graph):
+    """Outlook invites as soon as an organiser's event has attendees; none otherwise."""
+    path = f"/users/{ADELE}/events"
+    quiet = graph.post(
+        path,
+        json={
+            "subject": "Alone",
+            "start": {"dateTime": "2026-11-03T09:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-11-03T10:00:00", "timeZone": "UTC"},
+        },
+    ).json()
+    graph.patch(f"{path}/{quiet['id']}", json={"subject": "Still alone"})
+    assert sandbox.state.sent_meeting_mail == []
+    meeting = graph.post(
+        path,
+        json={
+            "subject": "Meeting",
+            "start": {"dateTime": "2026-11-04T09:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-11-04T10:00:00", "timeZone": "UTC"},
+            "attendees": [{"emailAddress": {"address": "megan@contoso.com"}, "type": "required"}],
+        },
+    ).json()
+    graph.patch(f"{path}/{meeting['id']}", json={"subject": "Meeting (moved)"})
+    graph.delete(f"{path}/{meeting['id']}")
+    mail = sandbox.state.sent_meeting_mail
+    assert [(m["kind"], m["to"]) for m in mail] == [
+        ("request", ["megan@contoso.com"]),
+        ("update", ["megan@contoso.com"]),
+        ("cancellation", ["megan@contoso.com"]),
+    ]
