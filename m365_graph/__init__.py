@@ -7,6 +7,16 @@ results (dataclasses of :mod:`m365_graph.models`) or errors of
 :mod:`m365_graph.errors`.
 """
 
+from .activities import (
+    ActivityEvent,
+    PlannedWindow,
+    WriterChoice,
+    WriterFacts,
+    activity_payload,
+    choose_writer,
+    planned_window,
+    working_day_start,
+)
 from .auth import PERSONAL_SCOPES, SHARED_SCOPES, AppTokenProvider, DelegatedTokenProvider
 from .authflow import AuthCodeResult, AuthCodeStart, finish_auth_code_flow, start_auth_code_flow
 from .batch import execute_batch
@@ -87,6 +97,7 @@ __all__ = [
     "PERSONAL_SCOPES",
     "SHARED_SCOPES",
     "USER_SELECT",
+    "ActivityEvent",
     "AppTokenProvider",
     "Appointment",
     "Attendee",
@@ -116,6 +127,7 @@ __all__ = [
     "Page",
     "PermissionCheck",
     "PermissionMissing",
+    "PlannedWindow",
     "PreconditionFailed",
     "PullPlan",
     "PulledEvent",
@@ -132,7 +144,10 @@ __all__ = [
     "Throttled",
     "Transient",
     "UnsupportedRecurrence",
+    "WriterChoice",
+    "WriterFacts",
     "WrongAccount",
+    "activity_payload",
     "admin_consent_url",
     "build_payload",
     "calendar_view",
@@ -140,6 +155,7 @@ __all__ = [
     "check_connection",
     "check_permissions",
     "check_signed_in_identity",
+    "choose_writer",
     "classify",
     "clock_offset",
     "coalesce",
@@ -161,6 +177,7 @@ __all__ = [
     "needs_consent",
     "payload_hash",
     "plan_pull",
+    "planned_window",
     "pull_window",
     "push_operations",
     "read_busy_times",
@@ -172,4 +189,5 @@ __all__ = [
     "update_event",
     "users_delta",
     "window_is_stale",
+    "working_day_start",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "WrongAccount",
     "check_signed_in_identity",
     "consent_direction",
+    "has_shared_write",
     "missing_scopes",
     "needs_consent",
     "pull_window",
@@ -48,6 +49,7 @@ PUSH_DIRECTIONS = frozenset({"up", "both"})
 _SIGN_IN = ("User.Read", "offline_access", "openid", "profile", "email")
 _READ = ("Calendars.Read",)
 _WRITE = ("Calendars.ReadWrite",)
+_SHARED_WRITE = ("Calendars.ReadWrite.Shared",)
 
 # Default number of days the window may drift before a new delta round starts.
 WINDOW_DRIFT = timedelta(days=7)
@@ -66,28 +68,40 @@ def consent_direction(direction: str, granted_direction: str | None = None) -> s
     return direction
 
 
-def scopes_for_direction(direction: str) -> tuple[str, ...]:
-    """Delegated scopes to ask at sign-in for ``direction`` (least privilege first)."""
+def scopes_for_direction(direction: str, *, shared: bool = False) -> tuple[str, ...]:
+    """Delegated scopes to ask at sign-in for ``direction`` (least privilege first).
+
+    ``shared``: the user also writes the activities they assign into colleagues'
+    calendars shared with them (``Calendars.ReadWrite.Shared``, no admin consent).
+    """
     direction = consent_direction(direction)
     calendar = _READ if direction == "down" else _WRITE
-    return (*_SIGN_IN[:1], *calendar, *_SIGN_IN[1:])
+    extra = _SHARED_WRITE if shared else ()
+    return (*_SIGN_IN[:1], *calendar, *extra, *_SIGN_IN[1:])
 
 
-def missing_scopes(direction: str, granted: Iterable[str]) -> frozenset[str]:
+def missing_scopes(
+    direction: str, granted: Iterable[str], *, shared: bool = False
+) -> frozenset[str]:
     """Resource scopes ``direction`` needs that ``granted`` (and what it implies) lacks."""
     have = effective_permissions(_short(s) for s in granted)
-    want = {s for s in scopes_for_direction(direction) if s not in OIDC_SCOPES}
+    want = {s for s in scopes_for_direction(direction, shared=shared) if s not in OIDC_SCOPES}
     return frozenset(want - have)
 
 
-def needs_consent(direction: str, granted: Iterable[str]) -> bool:
+def needs_consent(direction: str, granted: Iterable[str], *, shared: bool = False) -> bool:
     """True when ``direction`` needs a permission the user has not consented to yet.
 
     A paused account (``none``) never needs consent: nothing is read or written.
     """
     if direction == "none":
         return False
-    return bool(missing_scopes(direction, granted))
+    return bool(missing_scopes(direction, granted, shared=shared))
+
+
+def has_shared_write(granted: Iterable[str]) -> bool:
+    """True when ``granted`` lets the user write calendars shared with them."""
+    return _SHARED_WRITE[0] in {_short(s) for s in granted}
 
 
 def refresh_scopes(granted: Iterable[str]) -> list[str]:

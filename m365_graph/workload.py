@@ -70,6 +70,7 @@ __all__ = [
     "intersect",
     "is_ignored",
     "join_categories",
+    "planned_by_day",
     "prepare_slots",
     "reconcile",
     "show_as_key",
@@ -579,6 +580,40 @@ def workload_days(
     return {
         day: DayLoad(day, round(hours(work[day]), HOUR_DECIMALS), busy_hours[day]) for day in work
     }
+
+
+def planned_by_day(
+    work: Mapping[date, Sequence[Interval]],
+    zone: str | tzinfo | None,
+    planned: Iterable[Interval],
+    mode: str,
+) -> dict[date, float]:
+    """Planned hours of each day of ``work``: Odoo activities with a planned time.
+
+    Unlike busy time, planned work adds up: two activities planned at the same hour
+    are two pieces of work (an activity without planned start sits at the day's
+    working start, so several of them overlap by construction). Each one counts the
+    way busy time does in ``mode``: ``exact`` only inside working time, ``daily``
+    in full on the local day(s) it covers.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown calculation mode {mode!r}; expected one of {MODES}")
+    tz = _as_zone(zone)
+    items = [(_utc(start), _utc(end)) for start, end in planned if _utc(end) > _utc(start)]
+    out: dict[date, float] = {}
+    for day, day_work in work.items():
+        low, high = day_bounds(day, tz)
+        total = 0.0
+        for start, end in items:
+            if end <= low or start >= high:
+                continue
+            if mode == "exact":
+                spans = intersect([(start, end)], list(day_work))
+            else:
+                spans = [(max(start, low), min(end, high))]
+            total += hours(spans)
+        out[day] = round(total, HOUR_DECIMALS)
+    return out
 
 
 def day_figures(capacity: float, busy: float, planned: float) -> tuple[float, float, bool]:
