@@ -26,7 +26,6 @@ from m365_graph import (
     WrongAccount,
     check_signed_in_identity,
     finish_auth_code_flow,
-    scopes_for_direction,
     start_auth_code_flow,
 )
 
@@ -80,7 +79,7 @@ class M365OAuthController(http.Controller):
             begun = start_auth_code_flow(
                 config,
                 self._redirect_uri(),
-                scopes=scopes_for_direction(account._m365_consent_direction()),
+                scopes=account._m365_consent_scopes(),
                 login_hint=account.email or None,
                 response_mode="query",
             )

@@ -43,9 +43,15 @@ from m365_graph import (
     get_me,
     needs_consent,
     refresh_scopes,
+    scopes_for_direction,
 )
 from m365_graph.counters import Counters
-from m365_graph.personal import PULL_DIRECTIONS, PUSH_DIRECTIONS, consent_direction
+from m365_graph.personal import (
+    PULL_DIRECTIONS,
+    PUSH_DIRECTIONS,
+    consent_direction,
+    has_shared_write,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -58,7 +64,7 @@ DIRECTIONS = [
     ("none", "None (paused)"),
 ]
 #: Fields an account's owner may change directly; the rest is set by the sync itself.
-OWNER_WRITABLE = frozenset({"direction", "sequence", "send_invitations"})
+OWNER_WRITABLE = frozenset({"direction", "sequence", "send_invitations", "write_shared"})
 OWNER_CREATABLE = OWNER_WRITABLE | {"user_id", "tenant_id"}
 MY_ACCOUNTS_URL = "/odoo/action-m365_sync.action_m365_my_accounts"
 
@@ -176,6 +182,14 @@ class M365Account(models.Model):
         "Outlook event, and Outlook sends them meeting requests and update notices "
         "(attendees without an e-mail address are left out).",
     )
+    write_shared = fields.Boolean(
+        string="Write activities into colleagues' calendars",
+        help="Project activities you assign to a colleague go into their Outlook calendar "
+        "through your account when they shared that calendar with you for editing (and "
+        "neither their own account nor the organisation's application permission can "
+        "write it). Needs the permission Calendars.ReadWrite.Shared: connect again after "
+        "switching this on.",
+    )
     graph_clock_offset = fields.Float(
         string="Microsoft 365 clock offset (s)",
         readonly=True,
@@ -216,11 +230,13 @@ class M365Account(models.Model):
                 "%(user)s — not connected", user=account.user_id.name
             )
 
-    @api.depends("direction", "granted_scopes", "state")
+    @api.depends("direction", "granted_scopes", "state", "write_shared")
     def _compute_consent_needed(self):
         for account in self:
             account.consent_needed = account.state != "new" and needs_consent(
-                account.direction, (account.granted_scopes or "").split()
+                account.direction,
+                (account.granted_scopes or "").split(),
+                shared=account.write_shared,
             )
 
     def _compute_event_count(self):
@@ -466,6 +482,11 @@ class M365Account(models.Model):
         self.ensure_one()
         return consent_direction(self.direction, self.resume_direction)
 
+    def _m365_consent_scopes(self):
+        """The delegated permissions a sign-in of this account asks for."""
+        self.ensure_one()
+        return scopes_for_direction(self._m365_consent_direction(), shared=self.write_shared)
+
     def _m365_client(self, counters=None, on_cache_change=None, retry=None):
         """A delegated GraphClient acting as this account (server side only)."""
         self.ensure_one()
@@ -523,6 +544,18 @@ class M365Account(models.Model):
         return bool(
             self.is_main
             and self.direction in PUSH_DIRECTIONS
+            and self.state in ("connected", "error")
+            and self.tenant_id.personal_sync
+            and self.tenant_id.active
+        )
+
+    def _m365_can_write_shared(self):
+        """True when this account may write calendars shared with its user now."""
+        self.ensure_one()
+        return bool(
+            self.write_shared
+            and has_shared_write((self.granted_scopes or "").split())
+            and self.direction != "none"
             and self.state in ("connected", "error")
             and self.tenant_id.personal_sync
             and self.tenant_id.active

@@ -122,6 +122,21 @@ class M365EventLink(models.Model):
             domain.append(("account_id", "=", account.id))
         return self.sudo().search(domain)
 
+    def _m365_target(self):
+        """``(key, account, tenant)`` of the outbox rows that write this link's event.
+
+        ``key`` is ``(writer, account id, mailbox)`` as ``m365.outbox`` groups rows: the
+        account's own calendar is ``me``; an event written with the application
+        permission has no account.
+        """
+        self.ensure_one()
+        account = self.account_id
+        if not account:
+            tenant = self.company_id.sudo().m365_tenant_id
+            return ("application", False, self.mailbox), account, tenant
+        mailbox = "me" if self.mailbox == account.graph_user_id else self.mailbox
+        return ("delegated", account.id, mailbox), account, account.tenant_id
+
     def _m365_pull_env(self):
         """Superuser environment with exactly ``PULL_CONTEXT``.
 

@@ -262,6 +262,12 @@ class M365Outbox(models.Model):
             self._m365_trigger()
         return touched
 
+    def _m365_target(self):
+        """``(key, account, tenant)``: where this row writes (key as in :meth:`_m365_key`)."""
+        self.ensure_one()
+        key = (self.writer, self.account_id.id or False, self.mailbox or "me")
+        return key, self.account_id, self.tenant_id
+
     def _m365_key_values(self):
         self.ensure_one()
         return {
@@ -337,7 +343,13 @@ class M365Outbox(models.Model):
             # (paused, Down), wait without being read.
             "&",
             ("account_id.state", "in", ("connected", "error")),
+            "|",
             ("account_id.direction", "in", ("up", "both")),
+            # A colleague's calendar shared with the account's user (activity export):
+            # any direction but paused.
+            "&",
+            ("mailbox", "!=", "me"),
+            ("account_id.direction", "!=", "none"),
         ]
 
     @api.model
@@ -368,7 +380,8 @@ class M365Outbox(models.Model):
         writer = items[0].writer
         if writer == "delegated":
             account = items.account_id
-            if not account._m365_can_upload():
+            shared = items[0].mailbox != "me"
+            if not (account._m365_can_write_shared() if shared else account._m365_can_upload()):
                 return None
             if not account._m365_lock():
                 _logger.info("Microsoft 365 account %s is busy; the outbox waits", account.id)
@@ -463,6 +476,11 @@ class M365Outbox(models.Model):
         if template:
             for account in self.account_id:
                 template.sudo().send_mail(account.id, force_send=False)
+        for model, items in self.grouped("res_model").items():
+            if model in self.env:
+                records = self.env[model].browse(items.mapped("res_id")).exists()
+                if records and hasattr(records, "_m365_push_failed"):
+                    records._m365_push_failed(items)
 
 
 class _Drain:
@@ -701,6 +719,9 @@ class _Drain:
                 res_id=item.res_id,
                 origin="odoo",
             )
+            record = self.record(item)
+            if record:
+                values["user_id"] = record._m365_link_user(item).id
             if item.res_model == "calendar.event":
                 values["calendar_event_id"] = item.res_id
         if self.account:

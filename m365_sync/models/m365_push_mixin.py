@@ -97,3 +97,10 @@ class M365PushMixin(models.AbstractModel):
 
     def _m365_apply_remote(self, link, event):
         """Outlook's version won a conflict: bring it into Odoo (default: nothing)."""
+
+    def _m365_link_user(self, item):
+        """The user a new link belongs to (default: the user of the outbox row)."""
+        return item.user_id
+
+    def _m365_push_failed(self, items):
+        """Rows of these records just failed for good (after the owner was told)."""

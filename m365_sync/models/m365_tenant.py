@@ -108,7 +108,11 @@ class M365Tenant(models.Model):
     contact_sync = fields.Boolean(string="Contact sync")
     busy_sync = fields.Boolean(string="Calendar busy time")
     personal_sync = fields.Boolean(string="Personal calendar sync")
-    project_export = fields.Boolean(string="Project activities to Outlook")
+    project_export = fields.Boolean(
+        string="Project activities to Outlook",
+        help="Projects may send the activities of their tasks to the assignee's Outlook "
+        "calendar (each project is switched on in its Third-party systems tab).",
+    )
     room_sync = fields.Boolean(string="Room calendars")
     contact_interval_hours = fields.Integer(
         string="Contact sync every (hours)", default=24, required=True

@@ -22,11 +22,13 @@ import pytz
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from m365_graph.workload import BusyInterval, busy_by_day, day_figures, work_by_day
+from m365_graph.workload import BusyInterval, busy_by_day, day_figures, planned_by_day, work_by_day
 
 _logger = logging.getLogger(__name__)
 
 PRECOMMIT_KEY = "m365_sync.workload_recompute"
+#: The stored figures of a day, compared before writing.
+FIGURES = ("capacity_hours", "busy_hours", "planned_hours")
 
 
 class M365WorkloadDay(models.Model):
@@ -153,6 +155,7 @@ class M365WorkloadDay(models.Model):
         setups = self._m365_user_setup(users)
         modes = self._m365_modes(users.company_id)
         busy = self._m365_counted_slots(user_days)
+        planned = self._m365_planned(user_days)
         existing = self._m365_existing_rows(user_days)
 
         groups = defaultdict(list)
@@ -181,12 +184,16 @@ class M365WorkloadDay(models.Model):
                     missing = [d for d in days if d not in shared_work]
                     shared_work.update(work_by_day(missing, tz, attendance))
                     work = {d: shared_work[d] for d in days}
-                hours = busy_by_day(
-                    work, tz, busy.get(user.id, ()), modes.get(user.company_id.id, "exact")
-                )
+                mode = modes.get(user.company_id.id, "exact")
+                hours = busy_by_day(work, tz, busy.get(user.id, ()), mode)
+                planned_hours = planned_by_day(work, tz, planned.get(user.id, ()), mode)
                 for day in days:
                     capacity = round(sum((e - s).total_seconds() for s, e in work[day]) / 3600, 4)
-                    values = {"capacity_hours": capacity, "busy_hours": hours[day]}
+                    values = {
+                        "capacity_hours": capacity,
+                        "busy_hours": hours[day],
+                        "planned_hours": planned_hours[day],
+                    }
                     row = existing.get((user.id, day))
                     if row is None:
                         to_create.append(
@@ -197,16 +204,15 @@ class M365WorkloadDay(models.Model):
                                 **values,
                             }
                         )
-                    elif (row["capacity_hours"], row["busy_hours"]) != (
-                        values["capacity_hours"],
-                        values["busy_hours"],
-                    ):
-                        to_write[values["capacity_hours"], values["busy_hours"]].append(row["id"])
+                    else:
+                        figures = tuple(values[name] for name in FIGURES)
+                        if tuple(row[name] for name in FIGURES) != figures:
+                            to_write[figures].append(row["id"])
         Day = self.sudo()
         if to_create:
             Day.create(to_create)
-        for (capacity, busy_hours), ids in to_write.items():
-            Day.browse(ids).write({"capacity_hours": capacity, "busy_hours": busy_hours})
+        for figures, ids in to_write.items():
+            Day.browse(ids).write(dict(zip(FIGURES, figures, strict=True)))
         written = len(to_create) + sum(len(ids) for ids in to_write.values())
         fallback = users.filtered(lambda u: setups[u.id]["fallback"])
         return written, fallback
@@ -265,7 +271,11 @@ class M365WorkloadDay(models.Model):
 
     @api.model
     def _m365_counted_slots(self, user_days):
-        """{user_id: [BusyInterval]} of the slots that count, around the days asked for."""
+        """{user_id: [BusyInterval]} of the slots that count, around the days asked for.
+
+        The Outlook events of exported Odoo activities are left out: their time is
+        counted once, as planned hours (:meth:`_m365_planned`).
+        """
         first = min(min(days) for days in user_days.values())
         last = max(max(days) for days in user_days.values())
         rows = (
@@ -278,13 +288,38 @@ class M365WorkloadDay(models.Model):
                     ("start", "<", datetime.combine(last + timedelta(days=2), time(0))),
                     ("stop", ">", datetime.combine(first - timedelta(days=1), time(0))),
                 ],
-                ["user_id", "start", "stop", "all_day"],
+                ["user_id", "start", "stop", "all_day", "event_id"],
             )
         )
+        exported = self._m365_exported_event_ids({row["event_id"] for row in rows})
         out = defaultdict(list)
         for row in rows:
+            if row["event_id"] in exported:
+                continue
             out[row["user_id"][0]].append(BusyInterval(row["start"], row["stop"], row["all_day"]))
         return out
+
+    @api.model
+    def _m365_exported_event_ids(self, event_ids):
+        """The Graph ids among ``event_ids`` of events Odoo exported for activities."""
+        if not event_ids:
+            return set()
+        links = (
+            self.env["m365.event.link"]
+            .sudo()
+            .search_read(
+                [("res_model", "=", "mail.activity"), ("graph_event_id", "in", list(event_ids))],
+                ["graph_event_id"],
+            )
+        )
+        return {link["graph_event_id"] for link in links}
+
+    @api.model
+    def _m365_planned(self, user_days):
+        """{user_id: [(start, stop)]} of the Odoo activities planned around the days."""
+        first = min(min(days) for days in user_days.values())
+        last = max(max(days) for days in user_days.values())
+        return self.env["mail.activity"]._m365_planned_intervals(list(user_days), first, last)
 
     @api.model
     def _m365_existing_rows(self, user_days):
@@ -292,7 +327,7 @@ class M365WorkloadDay(models.Model):
         last = max(max(days) for days in user_days.values())
         rows = self.sudo().search_read(
             [("user_id", "in", list(user_days)), ("date", ">=", first), ("date", "<=", last)],
-            ["user_id", "date", "capacity_hours", "busy_hours"],
+            ["user_id", "date", *FIGURES],
             load=None,
         )
         return {(row["user_id"], row["date"]): row for row in rows}

@@ -1,4 +1,7 @@
 from . import (
+    test_activity_export,
+    test_activity_lifecycle,
+    test_activity_workload,
     test_busy_import,
     test_busy_security,
     test_connection,
