@@ -361,10 +361,12 @@ class M365Outbox(models.Model):
             groups[(item.writer, item.account_id.id, item.tenant_id.id, item.mailbox)] |= item
         cron = self.env["ir.cron"]
         remaining = len(items)
+        # One application sign-in per tenant for the whole job, not one per mailbox.
+        providers = {}
         for group in groups.values():
             # One unit of work (one run, one savepoint, one commit) per UNIT rows.
             for ids in split_every(UNIT, group.ids):
-                self.browse(ids).sudo()._m365_drain()
+                self.browse(ids).sudo()._m365_drain(providers)
                 remaining -= len(ids)
                 if cron._commit_progress(len(ids), remaining=remaining) <= 0:
                     return True  # out of time: the job is called again for the rest
@@ -372,8 +374,11 @@ class M365Outbox(models.Model):
             self._m365_trigger()
         return True
 
-    def _m365_drain(self):
-        """Send these rows (one writer and mailbox). Returns the sync run (or None)."""
+    def _m365_drain(self, providers=None):
+        """Send these rows (one writer and mailbox). Returns the sync run (or None).
+
+        ``providers``: ``{tenant id: AppTokenProvider}`` shared by the units of one job.
+        """
         if not self:
             return None
         items = self.sudo()
@@ -397,7 +402,10 @@ class M365Outbox(models.Model):
         else:
             account, keeper = items.account_id, None
             tenant, user = items.tenant_id, items.user_id[:1]
-            client = tenant._m365_graph_client()
+            shared = (providers if providers is not None else {}).get(tenant.id)
+            client = tenant._m365_graph_client(token_provider=shared)
+            if providers is not None:
+                providers.setdefault(tenant.id, client.token_provider)
             counters = client.counters
 
             def client_factory():

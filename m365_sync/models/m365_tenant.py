@@ -420,11 +420,15 @@ class M365Tenant(models.Model):
         timeout = params.pop("timeout")
         return TenantConfig(**params, timeout=(min(timeout, 10.0), timeout))
 
-    def _m365_graph_client(self):
-        """An app-only GraphClient for this tenant (client-credentials flow)."""
+    def _m365_graph_client(self, token_provider=None):
+        """An app-only GraphClient for this tenant (client-credentials flow).
+
+        ``token_provider``: an ``AppTokenProvider`` of this tenant to share (its token
+        is reused), e.g. by the units of work of one job run.
+        """
         config = self._m365_config()
         return GraphClient(
-            AppTokenProvider(config),
+            token_provider or AppTokenProvider(config),
             config.graph_url,
             ca_bundle=config.ca_bundle,
             timeout=config.timeout,
