@@ -397,7 +397,11 @@ class MailActivity(models.Model):
         """
         env = self.env
         users = self.user_id
-        tenant_of = {u.id: u.sudo().company_id.m365_tenant_id for u in users}
+        tenant_of = {}
+        for user in users:
+            tenant = user.sudo().company_id.m365_tenant_id
+            if tenant.active and tenant.is_configured:
+                tenant_of[user.id] = tenant
         mailboxes = self._m365_mailbox_facts(tenant_of)
         uploads = self._m365_upload_accounts(users)
         assigners = self.mapped(lambda a: a.m365_assigner_id or env.user)

@@ -299,3 +299,45 @@ class TestActivityExport(ActivityMixin, M365SandboxCase):
         with self.assertRaises(ValidationError):
             self.env["project.project"].create({"name": "Too early", "m365_export": True})
         self.tenant.project_export = True
+
+    def test_an_assignee_of_a_company_not_connected_to_microsoft_365(self):
+        company = self.env["res.company"].create({"name": "Subsidiary"})
+        outsider = self.env["res.users"].create(
+            {
+                "name": "Outsider",
+                "login": "m365_outsider",
+                "email": "alex.wilber@contoso.onmicrosoft.com",
+                "company_id": company.id,
+                "company_ids": [(6, 0, (company | self.env.company).ids)],
+            }
+        )
+        activity = self.planned(user=outsider)
+        self.assertFalse(self.queued(activity))
+        self.assertIn("Subsidiary is not connected to Microsoft 365", self.status(activity)[1])
+
+    # -- shared-calendar consent -----------------------------------------------------------
+
+    def test_writing_colleagues_calendars_asks_calendars_readwrite_shared(self):
+        account = self.account.with_user(self.user)
+        self.assertNotIn("Calendars.ReadWrite.Shared", account._m365_consent_scopes())
+        self.assertFalse(account._m365_can_write_shared())
+        account.write({"write_shared": True})
+        self.assertIn("Calendars.ReadWrite.Shared", account._m365_consent_scopes())
+        self.assertTrue(account.consent_needed, "a new permission: sign in again")
+        self.assertFalse(account._m365_can_write_shared(), "not granted yet")
+        account = self.give_shared_access(self.user, ADELE)
+        self.assertFalse(account.consent_needed)
+        self.assertTrue(account._m365_can_write_shared())
+        account.action_pause()
+        self.assertFalse(account._m365_can_write_shared(), "a paused account writes nothing")
+
+    # -- who sees what ----------------------------------------------------------------------
+
+    def test_the_assigner_sees_and_retries_the_failed_row_others_do_not(self):
+        self.sandbox.state.set_app_roles(["User.Read.All"])
+        activity = self.planned(user=self.other_user)
+        self.drain()
+        rows = self.env["m365.outbox"].with_user(self.manager).search([])
+        self.assertEqual(rows.res_id, activity.id, "the assigner sees the row of their change")
+        self.assertFalse(self.env["m365.outbox"].with_user(self.other_user).search([]))
+        self.assertTrue(rows.can_retry)
