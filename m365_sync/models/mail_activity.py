@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_datetime
 
 from m365_graph import (
     ActivityEvent,
@@ -169,8 +170,8 @@ class MailActivity(models.Model):
             elif link:
                 state = "exported"
                 text = self.env._(
-                    "In Outlook since %(when)s.",
-                    when=fields.Datetime.to_string(link[:1].synced_at) if link else "",
+                    "In Outlook (last sent %(when)s).",
+                    when=format_datetime(self.env, link[:1].synced_at) if link else "",
                 )
             activity.m365_export_state = state
             activity.m365_export_status = text
@@ -347,10 +348,10 @@ class MailActivity(models.Model):
         for user in users:
             tenant = tenant_of.get(user.id)
             own = by_user.get(user, self.env["m365.account"])
-            identities = {a.graph_user_id for a in own}
+            identities = {a.graph_user_id.lower() for a in own}
             partner = user.partner_id
             if partner.m365_user_id:
-                identities.add(partner.m365_user_id)
+                identities.add(partner.m365_user_id.lower())
             addresses = {a.strip().lower() for a in (user.email, user.login) if a and "@" in a}
             identities |= addresses
             mailbox = None

@@ -56,6 +56,13 @@ class TestActivityLifecycle(ActivityMixin, M365SandboxCase):
         activity = self.exported()
         activity.write({"feedback": "Irrelevant"})
         self.assertFalse(self.queued(activity))
+        # Project options that change no event, a rename of another field: nothing.
+        self.project.write({"m365_export_keep_done": True, "m365_export_remove_future": True})
+        self.project.write({"description": "<p>New description</p>"})
+        self.task.write({"description": "<p>Details</p>", "priority": "1"})
+        self.assertFalse(self.queued())
+        self.drain()
+        self.assertFalse(self.writes())
 
     def test_reassigning_deletes_from_the_old_calendar_and_creates_in_the_new(self):
         activity = self.exported(user=self.other_user, summary="Moving")
