@@ -457,7 +457,7 @@ class MailActivity(models.Model):
                 )
         return out
 
-    def _m365_event(self, window, project):
+    def _m365_event(self, window):
         """The plain values of this activity's event (``m365_graph.ActivityEvent``)."""
         self.ensure_one()
         base = self.get_base_url()
@@ -567,7 +567,7 @@ class MailActivity(models.Model):
                     old_link = link if other == link_key else None
                     entries.append(activity._m365_entry("delete", old, old_link))
             same_link = link if link_key == key else None
-            built = activity_payload(activity._m365_event(window, projects[activity.id]))
+            built = activity_payload(activity._m365_event(window))
             operation = "update" if same_link else "create"
             entries.append(
                 activity._m365_entry(operation, target, same_link, built, window.warnings)
