@@ -12,10 +12,12 @@ A cron deletes runs older than the retention set in Settings.
 """
 
 import logging
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import format_datetime
 
 _logger = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class M365SyncRun(models.Model):
     )
     state = fields.Selection(
         [("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+        string="Status",
         default="running",
         required=True,
         readonly=True,
@@ -59,9 +62,18 @@ class M365SyncRun(models.Model):
     )
     start = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
     end = fields.Datetime(readonly=True)
+    # Datetime fields keep whole seconds: the exact start and end (epoch seconds)
+    # give the duration of the many sub-second runs.
+    start_ts = fields.Float(readonly=True, copy=False)
+    end_ts = fields.Float(readonly=True, copy=False)
     duration = fields.Float(
-        string="Duration (s)", compute="_compute_duration", store=True, aggregator="sum"
+        string="Duration (s)",
+        compute="_compute_duration",
+        store=True,
+        aggregator="sum",
+        digits=(16, 1),
     )
+    duration_display = fields.Char(string="Duration", compute="_compute_duration_display")
     created = fields.Integer(readonly=True)
     updated = fields.Integer(readonly=True)
     deleted = fields.Integer(readonly=True)
@@ -80,17 +92,31 @@ class M365SyncRun(models.Model):
         "Set only while the run is running.",
     )
 
-    @api.depends("start", "end")
+    @api.depends("start", "end", "start_ts", "end_ts")
     def _compute_duration(self):
         for run in self:
-            run.duration = (run.end - run.start).total_seconds() if run.start and run.end else 0.0
+            if run.start_ts and run.end_ts:
+                run.duration = max(run.end_ts - run.start_ts, 0.0)
+            elif run.start and run.end:
+                run.duration = (run.end - run.start).total_seconds()
+            else:
+                run.duration = 0.0
+
+    @api.depends("duration", "end")
+    def _compute_duration_display(self):
+        for run in self:
+            run.duration_display = _format_duration(self.env, run.duration) if run.end else False
 
     @api.depends("kind", "start")
+    @api.depends_context("tz", "lang")
     def _compute_display_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
+        tz = self.env.context.get("tz") or self.env.user.tz or False
         for run in self:
             run.display_name = self.env._(
-                "%(kind)s %(start)s", kind=kinds.get(run.kind, ""), start=run.start or ""
+                "%(kind)s %(start)s",
+                kind=kinds.get(run.kind, ""),
+                start=format_datetime(self.env, run.start, tz=tz) if run.start else "",
             )
 
     # ------------------------------------------------------------------
@@ -106,6 +132,7 @@ class M365SyncRun(models.Model):
                 "tenant_id": tenant.id,
                 "company_id": tenant.company_id.id or self.env.company.id,
                 "user_id": user.id if user else False,
+                "start_ts": time.time(),
             }
         )
 
@@ -134,11 +161,25 @@ class M365SyncRun(models.Model):
 
     def _m365_done(self, message=None):
         self.ensure_one()
-        self.write({"state": "done", "end": fields.Datetime.now(), "message": message or False})
+        self.write(
+            {
+                "state": "done",
+                "end": fields.Datetime.now(),
+                "end_ts": time.time(),
+                "message": message or False,
+            }
+        )
 
     def _m365_fail(self, error):
         self.ensure_one()
-        self.write({"state": "failed", "end": fields.Datetime.now(), "message": str(error)})
+        self.write(
+            {
+                "state": "failed",
+                "end": fields.Datetime.now(),
+                "end_ts": time.time(),
+                "message": str(error),
+            }
+        )
 
     @api.model
     @contextmanager
@@ -190,3 +231,17 @@ class M365SyncRun(models.Model):
             runs.unlink()
             cron._commit_progress(count, remaining=self.sudo().search_count(domain))
         return True
+
+
+def _format_duration(env, seconds):
+    """A duration for people: "0.4 s", "12 s", "1 min 5 s", "2 h 3 min"."""
+    if seconds < 10:
+        return env._("%(seconds)s s", seconds=f"{seconds:.1f}")
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return env._("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+    if minutes:
+        return env._("%(minutes)s min %(seconds)s s", minutes=minutes, seconds=secs)
+    return env._("%(seconds)s s", seconds=secs)

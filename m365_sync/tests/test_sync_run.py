@@ -119,3 +119,55 @@ class _Counters:
 
 class _Client:
     counters = _Counters()
+
+
+@tagged("post_install", "-at_install")
+class TestSyncRunDisplay(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Run = cls.env["m365.sync.run"]
+        cls.tenant = cls.env.company.m365_tenant_id
+
+    def test_sub_second_duration(self):
+        run = self.Run._m365_start("connection", tenant=self.tenant)
+        run.start_ts -= 0.42
+        run._m365_done()
+        self.assertAlmostEqual(run.duration, 0.4, delta=0.1)
+        self.assertRegex(run.duration_display, r"^0\.[3-5] s$")
+
+    def test_human_duration(self):
+        run = self.Run.create(
+            {"kind": "contacts", "start_ts": 1000.0, "end_ts": 1065.3, "end": fields.Datetime.now()}
+        )
+        self.assertEqual(run.duration_display, "1 min 5 s")
+        run.end_ts = 1000.0 + 2 * 3600 + 180
+        self.assertEqual(run.duration_display, "2 h 3 min")
+        run.end_ts = 1012.0
+        self.assertEqual(run.duration_display, "12 s")
+        old = self.Run.create(
+            {
+                "kind": "busy",
+                "start": fields.Datetime.to_datetime("2026-01-05 08:00:00"),
+                "end": fields.Datetime.to_datetime("2026-01-05 08:00:03"),
+            }
+        )
+        self.assertEqual(old.duration, 3.0, "runs without the exact times: whole seconds")
+        running = self.Run._m365_start("busy", tenant=self.tenant)
+        self.assertFalse(running.duration_display)
+
+    def test_display_name_in_the_users_time_zone(self):
+        run = self.Run.create(
+            {"kind": "contacts", "start": fields.Datetime.to_datetime("2026-11-21 06:28:08")}
+        )
+        name = run.with_context(tz="Europe/Brussels").display_name
+        self.assertTrue(name.startswith("Contacts "), name)
+        self.assertIn("07:28", name)
+        self.assertNotIn("06:28", name)
+
+    def test_views_load(self):
+        for view_type in ("list", "form", "search"):
+            arch = self.Run.get_view(view_type=view_type)["arch"]
+            self.assertTrue(arch)
+        self.assertIn("duration_display", self.Run.get_view(view_type="list")["arch"])
+        self.assertNotIn("statusbar", self.Run.get_view(view_type="form")["arch"])
