@@ -27,7 +27,7 @@ from typing import Any
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date, format_datetime
 
 from m365_graph import GraphError, PermissionMissing, read_busy_times
 from m365_graph.directory import match_mailboxes, read_directory
@@ -135,12 +135,19 @@ class M365BusySlot(models.Model):
             slot.counted = slot.is_busy and not slot.ignored
 
     @api.depends("user_id", "start", "stop", "all_day")
+    @api.depends_context("tz", "lang")
     def _compute_display_name(self):
+        # In the reader's time zone and date format, like the Start field shows it.
+        tz = self.env.context.get("tz") or self.env.user.tz or False
         for slot in self:
             if slot.all_day and slot.start:
-                when = fields.Date.to_string(slot.start.date())
+                when = format_date(self.env, slot.start.date())
             else:
-                when = fields.Datetime.to_string(slot.start) if slot.start else ""
+                when = (
+                    format_datetime(self.env, slot.start, tz=tz, dt_format="short")
+                    if slot.start
+                    else ""
+                )
             slot.display_name = self.env._(
                 "%(user)s, %(when)s", user=slot.user_id.name or "", when=when
             )

@@ -347,8 +347,23 @@ class TestBusyImport(BusyCase):
         self.assertIn("secret", run.message.lower())
         self.assertFalse(run.resume_state)
         self.assertEqual(len(self.slots(self.adele)), 1, "nothing changed")
-        with self.assertRaisesRegex(UserError, "secret"):
-            self.tenant.action_m365_sync_busy_now()
+        action = self.tenant.action_m365_sync_busy_now()
+        self.assertEqual(action["tag"], "display_notification", "no error dialog")
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("secret", action["params"]["message"].lower())
+        last = self.Run.search([("kind", "=", "busy")], limit=1)
+        self.assertEqual(last.state, "failed", "the button's failure is logged as a run")
+
+    def test_slot_name_in_the_readers_time_zone(self):
+        self.event("Adele Vance", MONDAY, 9.5, 10)
+        self.import_busy()
+        slot = self.slots(self.adele)
+        utc_hour = slot.start.strftime("%H:%M")
+        self.assertNotEqual(utc_hour, "09:30", "stored in UTC")
+        name = slot.with_context(tz="Europe/Berlin").display_name
+        self.assertTrue(name.startswith("Adele Vance, "), name)
+        self.assertIn("09:30", name, "the hour the Start field shows")
+        self.assertNotIn(utc_hour, name, "not UTC")
 
     def test_cron_follows_the_switch_and_the_interval(self):
         self.tenant.busy_sync = False
@@ -370,8 +385,9 @@ class TestBusyImport(BusyCase):
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("Busy slots: 1 new", action["params"]["message"])
         self.patch(type(self.Slot), "_m365_lock", lambda _self, _tenant: False)
-        with self.assertRaisesRegex(UserError, "being imported right now"):
-            self.tenant.action_m365_sync_busy_now()
+        action = self.tenant.action_m365_sync_busy_now()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("being imported right now", action["params"]["message"])
         self.assertIsNone(self.Slot._m365_import_busy(self.tenant), "the cron just skips")
         self.tenant.busy_sync = False
         with self.assertRaisesRegex(UserError, "Switch on"):
