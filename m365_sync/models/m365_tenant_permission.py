@@ -7,9 +7,9 @@ is missing, whether it is delegated or application and whether it needs admin
 consent. Rows are replaced at every test; nobody edits them.
 """
 
-from odoo import fields, models
+from odoo import api, fields, models
 
-from m365_graph.permissions import FEATURE_LABELS
+from m365_graph.permissions import FEATURE_LABELS, effective_permissions
 
 
 class M365TenantPermission(models.Model):
@@ -34,3 +34,20 @@ class M365TenantPermission(models.Model):
         help="Delegated permissions are consented by each user when they connect their "
         "account; an app token cannot tell whether they will be granted.",
     )
+    note = fields.Char(
+        compute="_compute_note",
+        help="How a permission that is not itself in the app's granted list is granted: "
+        "a broader permission includes it (Calendars.ReadWrite includes "
+        "Calendars.ReadBasic.All).",
+    )
+
+    @api.depends("permission", "state", "tenant_id.granted_roles")
+    def _compute_note(self):
+        for row in self:
+            roles = [r.strip() for r in (row.tenant_id.granted_roles or "").split(",") if r.strip()]
+            note = False
+            if row.state == "granted" and row.permission not in roles:
+                broader = sorted(r for r in roles if row.permission in effective_permissions([r]))
+                if broader:
+                    note = self.env._("Included in %(broader)s", broader=", ".join(broader))
+            row.note = note

@@ -24,8 +24,13 @@ class TestConnection(M365SandboxCase):
         # Calendars.ReadWrite implies the read permission busy time asks for.
         self.assertEqual(rows[("busy_time", "Calendars.ReadBasic.All")], "granted")
         self.assertEqual(rows[("activity_export", "Calendars.ReadWrite")], "granted")
-        self.assertEqual(rows[("rooms", "Place.Read.All")], "granted")
+        self.assertNotIn(
+            ("rooms", "Place.Read.All"), rows, "room calendars are not available: no permission"
+        )
         self.assertIn("User.Read.All", self.tenant.granted_roles)
+        notes = {line.permission: line.note for line in self.tenant.permission_ids}
+        self.assertEqual(notes["Calendars.ReadBasic.All"], "Included in Calendars.ReadWrite")
+        self.assertFalse(notes["User.Read.All"], "literally granted: no note")
         line = self.tenant.permission_ids.filtered(lambda p: p.permission == "User.Read.All")
         self.assertEqual(line.permission_type, "application")
         self.assertTrue(line.admin_consent)
@@ -55,6 +60,40 @@ class TestConnection(M365SandboxCase):
         self.assertEqual(self._rows(), {("contacts", "User.Read.All"): "missing"})
         self.assertIn("admin consent", self.tenant.last_check_message)
         self.assertIn("/adminconsent", self.tenant.admin_consent_url)
+
+    def test_new_credentials_clear_the_last_result(self):
+        self.sandbox.state.set_app_roles(["User.Read.All"])
+        self.tenant.write({"contact_sync": True})
+        self.tenant.action_test_connection()
+        self.assertEqual(self.tenant.connection_state, "ok")
+        self.tenant.client_secret = "another-secret"
+        self.assertRecordValues(
+            self.tenant,
+            [
+                {
+                    "connection_state": "unchecked",
+                    "last_check": False,
+                    "last_check_message": False,
+                    "granted_roles": False,
+                }
+            ],
+        )
+        self.assertFalse(self.tenant.permission_ids)
+        self.tenant.contact_include_guests = True
+        self.assertEqual(self.tenant.connection_state, "unchecked")
+
+    def test_settings_test_button_saves_then_tests(self):
+        self.sandbox.state.set_app_roles(["User.Read.All"])
+        good = self.tenant.sudo().client_secret
+        self.tenant.write({"contact_sync": True, "client_secret": "wrong"})
+        self.tenant.action_test_connection()
+        self.assertEqual(self.tenant.connection_state, "error")
+        # What the button (noSaveDialog) does: save the page, then run the test.
+        settings = self.env["res.config.settings"].create({"m365_client_secret": good})
+        action = settings.action_m365_test_connection()
+        self.assertEqual(action["params"]["type"], "success", self.tenant.last_check_message)
+        self.assertEqual(self.tenant.connection_state, "ok")
+        self.assertFalse(settings.m365_client_secret, "the typed secret is not kept")
 
     def test_no_feature_enabled(self):
         self.tenant.action_test_connection()

@@ -98,3 +98,18 @@ class TestTenantSettings(TransactionCase):
         url = self.tenant.admin_consent_url
         self.assertIn(f"https://login.microsoftonline.com/{GUID}/adminconsent", url)
         self.assertIn(f"client_id={CLIENT}", url)
+
+    def test_views_load_and_hide_rooms(self):
+        settings = self.env["res.config.settings"].get_view(view_type="form")["arch"]
+        self.assertIn('name="m365_contact_sync"', settings)
+        self.assertIn('noSaveDialog="1"', settings)
+        self.assertNotIn('name="m365_room_sync"', settings, "room calendars are not available")
+        Tenant = self.env["m365.tenant"]
+        form = Tenant.get_view(view_type="form")["arch"]
+        self.assertNotIn('name="room_sync"', form)
+        self.assertNotIn("statusbar", form)
+        self.assertIn('name="personal_days_back"', form)
+        self.assertIn('name="personal_notify_managers"', form)
+        self.assertNotIn('name="room_sync"', Tenant.get_view(view_type="list")["arch"])
+        self.assertEqual(Tenant._fields["admin_consent_url"].string, "Admin consent link")
+        self.assertEqual(Tenant._fields["client_secret"].string, "Client secret")
