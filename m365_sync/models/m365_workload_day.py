@@ -64,6 +64,13 @@ class M365WorkloadDay(models.Model):
         aggregator="sum",
         help="Time planned in Odoo (project activities with a planned start and duration).",
     )
+    booked_hours = fields.Float(
+        string="Booked",
+        compute="_compute_figures",
+        store=True,
+        aggregator="sum",
+        help="Time booked: busy in Outlook plus planned in Odoo.",
+    )
     free_hours = fields.Float(
         string="Free",
         compute="_compute_figures",
@@ -99,6 +106,7 @@ class M365WorkloadDay(models.Model):
     @api.depends("capacity_hours", "busy_hours", "planned_hours")
     def _compute_figures(self):
         for day in self:
+            day.booked_hours = round((day.busy_hours or 0.0) + (day.planned_hours or 0.0), 4)
             day.free_hours, day.load_percent, day.overloaded = day_figures(
                 day.capacity_hours, day.busy_hours, day.planned_hours
             )
@@ -149,6 +157,16 @@ class M365WorkloadDay(models.Model):
         Unchanged rows are not written.
         """
         user_days = {uid: set(days) for uid, days in user_days.items() if days}
+        if user_days:
+            # Users excluded from busy-time import have no workload: no row is made for them.
+            excluded = (
+                self.env["res.users"]
+                .sudo()
+                .with_context(active_test=False)
+                .search([("id", "in", list(user_days)), ("m365_busy_exclude", "=", True)])
+            )
+            for uid in excluded.ids:
+                del user_days[uid]
         if not user_days:
             return 0, self.env["res.users"]
         users = self.env["res.users"].sudo().with_context(active_test=False).browse(user_days)
@@ -216,6 +234,18 @@ class M365WorkloadDay(models.Model):
         written = len(to_create) + sum(len(ids) for ids in to_write.values())
         fallback = users.filtered(lambda u: setups[u.id]["fallback"])
         return written, fallback
+
+    @api.model
+    def _m365_forget_users(self, users):
+        """Delete the workload of ``users`` (excluded from busy-time import).
+
+        Without their busy time their days would show as entirely free, which is
+        wrong rather than unknown; they leave the report instead. The next import
+        after the exclusion is lifted fills their days in again.
+        """
+        rows = self.sudo().search([("user_id", "in", users.ids)])
+        rows.unlink()
+        return len(rows)
 
     @api.model
     def _m365_user_setup(self, users):

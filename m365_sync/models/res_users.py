@@ -14,7 +14,9 @@ the one2many on the user.
 
 An administrator can also exclude a user from busy-time import (an executive, a
 works-council member…). Excluding deletes the busy time already imported for
-them; their workload days then show no Microsoft 365 busy time. A change of
+them and their workload days: they leave Project → Reporting → Workload (rather
+than show as entirely free) until the exclusion is lifted and the next import
+fills their days in again. A change of
 time zone moves their local days, so their workload is recomputed.
 """
 
@@ -27,7 +29,8 @@ class ResUsers(models.Model):
     m365_busy_exclude = fields.Boolean(
         string="Exclude from busy-time import",
         help="Do not import this user's Microsoft 365 calendar busy time for workload. "
-        "Busy time imported so far is deleted.",
+        "Busy time imported so far is deleted and the user no longer appears in the "
+        "Workload report; the next import after unticking fills it in again.",
     )
 
     def write(self, vals):
@@ -35,6 +38,7 @@ class ResUsers(models.Model):
         result = super().write(vals)
         if vals.get("m365_busy_exclude"):
             self.env["m365.busy.slot"]._m365_forget_users(self)
+            self.env["m365.workload.day"]._m365_forget_users(self)
         if rezoned:
             self.env["m365.workload.day"]._m365_schedule_recompute(users=rezoned)
         return result

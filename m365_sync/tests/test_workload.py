@@ -1,16 +1,17 @@
 """Workload days: both calculation modes, rules, time off, calendars, DST, views."""
 
+import ast
 from datetime import date, datetime, timedelta, timezone
 
-from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
 from lxml import etree
 
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
-from odoo.tools.safe_eval import safe_eval
 
 from .busy_common import BERLIN, MONDAY, BusyCase
 
+TODAY_MONDAY = date(2026, 3, 23)  # Monday of the week of "today" (2026-03-25)
 TUESDAY = MONDAY + timedelta(days=1)
 WEDNESDAY = MONDAY + timedelta(days=2)
 SATURDAY = MONDAY + timedelta(days=5)
@@ -186,6 +187,28 @@ class TestWorkload(BusyCase):
         overloaded = self.Day.search([*domain, ("overloaded", "=", True)])
         self.assertEqual(overloaded.mapped("date"), [SATURDAY])
 
+    def test_excluded_users_leave_the_workload_and_come_back_when_included(self):
+        self.event("Alex Wilber", MONDAY, 9, 11)
+        self.event("Adele Vance", MONDAY, 9, 10)
+        self.import_busy()
+        self.assertEqual(self.day(self.alex, MONDAY).busy_hours, 2.0)
+        self.alex.m365_busy_exclude = True
+        self.env.cr.flush()
+        alex_rows = [("user_id", "=", self.alex.id)]
+        self.assertFalse(self.Day.search(alex_rows), "not shown as entirely free")
+        # Nothing brings the rows back while excluded: imports, calendar changes, mode.
+        self.import_busy()
+        self.tenant.busy_mode = "daily"
+        self.env.company.resource_calendar_id.attendance_ids[:1].hour_to = 13
+        self.Day._m365_recompute({self.alex.id: {MONDAY, TUESDAY}})
+        self.env.cr.flush()
+        self.assertFalse(self.Day.search(alex_rows))
+        self.assertEqual(self.day(self.adele, MONDAY).busy_hours, 1.0, "others unaffected")
+        # Included again: the next import fills the days in.
+        self.alex.m365_busy_exclude = False
+        self.import_busy()
+        self.assertEqual(self.day(self.alex, MONDAY).busy_hours, 2.0)
+
     def test_my_team_is_me_and_the_people_on_my_projects(self):
         manager = new_test_user(
             self.env, "pm", groups="base.group_user,project.group_project_manager", name="PM"
@@ -219,24 +242,55 @@ class TestWorkload(BusyCase):
         self.assertIn("Daily working hours", str(action.help))
         menu = self.env.ref("m365_sync.menu_m365_workload")
         self.assertEqual(menu.parent_id, self.env.ref("project.menu_project_report"))
-        # The week filters, evaluated for Wednesday 2026-03-25.
+        # The week filters follow the week of the user's language, as the pivot's
+        # and graph's weekly grouping does: one week column, never two.
         arch = etree.fromstring(self.Day.get_view(view_type="search")["arch"])
-        context = {"context_today": lambda: date(2026, 3, 25), "relativedelta": relativedelta}
-        bounds = {}
-        for name in ("this_week", "next_week"):
-            (node,) = arch.xpath(f"//filter[@name='{name}']")
-            domain = safe_eval(node.get("domain"), context)
-            bounds[name] = (domain[0][2], domain[1][2])
-            self.Day.search_count(domain)
-        self.assertEqual(bounds["this_week"], ("2026-03-23", "2026-03-30"))
-        self.assertEqual(bounds["next_week"], ("2026-03-30", "2026-04-06"))
+        domains = {
+            name: ast.literal_eval(arch.xpath(f"//filter[@name='{name}']")[0].get("domain"))
+            for name in ("this_week", "next_week", "working_or_booked")
+        }
+        monday_first = self.env["res.lang"]._activate_lang("fr_FR")
+        for lang, week_start in (("en_US", date(2026, 3, 22)), (monday_first.code, TODAY_MONDAY)):
+            Day = self.Day.with_context(lang=lang)
+            self.env.user.lang = lang
+            with freeze_time("2026-03-25 12:00:00"):
+                this_week = Day.search(domains["this_week"])
+                next_week = Day.search(domains["next_week"])
+            self.assertEqual(min(this_week.mapped("date")), week_start, lang)
+            self.assertEqual(max(this_week.mapped("date")), week_start + timedelta(days=6))
+            self.assertEqual(min(next_week.mapped("date")), week_start + timedelta(days=7))
+            weeks = Day.formatted_read_group(
+                [("id", "in", this_week.ids)], ["date:week"], ["__count"]
+            )
+            self.assertEqual(len(weeks), 1, f"{lang}: one week column, not two")
+        self.env.user.lang = "en_US"
+        # The default "Working or booked days" leaves out empty weekends, not booked ones.
+        self.event("Adele Vance", SATURDAY, 9, 10)
+        self.import_busy()
+        self.tenant.busy_mode = "daily"  # a Saturday appointment counts
+        self.env.cr.flush()
+        shown = self.Day.search([*domains["working_or_booked"], ("user_id", "=", self.adele.id)])
+        self.assertIn(SATURDAY, shown.mapped("date"), "booked time on a day off stays")
+        self.assertNotIn(SATURDAY + timedelta(days=1), shown.mapped("date"))
+        self.assertIn(MONDAY, shown.mapped("date"))
+        graph = etree.fromstring(self.Day.get_view(view_type="graph")["arch"])
+        self.assertEqual(graph.xpath("//field[@type='measure']/@name"), ["booked_hours"])
         # The pivot's weekly grouping with every measure, as the client asks for it.
         groups = self.Day.formatted_read_group(
             [],
             ["user_id", "date:week"],
-            ["capacity_hours:sum", "busy_hours:sum", "free_hours:sum", "load_percent:avg"],
+            [
+                "capacity_hours:sum",
+                "busy_hours:sum",
+                "planned_hours:sum",
+                "booked_hours:sum",
+                "free_hours:sum",
+                "load_percent:avg",
+            ],
         )
         self.assertTrue(groups)
+        # Nothing planned shows 00:00, not an empty cell.
+        self.assertEqual({group["planned_hours:sum"] for group in groups}, {0.0})
 
 
 def _utc(day, hour):
