@@ -46,6 +46,18 @@ class M365OAuthController(http.Controller):
         request.env.user._m365_set_notice(message, kind)
         return request.redirect(MY_ACCOUNTS_URL)
 
+    def _give_up(self, account, message, kind="danger"):
+        """The sign-in did not connect: a row that was never connected is dropped.
+
+        "Add an account" creates the row before the sign-in; when the user declines or
+        the sign-in fails, keeping it would only leave a dead "not connected" row
+        behind. An account that was connected before keeps its row (a failed
+        reconnection changes nothing).
+        """
+        if account and account.state == "new":
+            account.sudo().unlink()
+        return self._back(message, kind)
+
     @staticmethod
     def _redirect_uri():
         base = request.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
@@ -116,14 +128,12 @@ class M365OAuthController(http.Controller):
                 ),
                 "danger",
             )
-        if entry.get("expires", 0) < time.time():
-            return self._back(
-                request.env._(
-                    "The sign-in took more than ten minutes and expired. Press Connect again."
-                ),
-                "danger",
-            )
         account = env["m365.account"].browse(entry["account_id"]).exists()
+        if entry.get("expires", 0) < time.time():
+            return self._give_up(
+                account,
+                request.env._("The sign-in took more than ten minutes and expired. Try again."),
+            )
         if not account:
             return self._back(
                 request.env._(
@@ -133,7 +143,7 @@ class M365OAuthController(http.Controller):
                 "danger",
             )
         if params.get("error"):
-            return self._back(self._denied_message(params), "warning")
+            return self._give_up(account, self._denied_message(params), "warning")
         tenant = account.tenant_id
         try:
             config = tenant._m365_config()
@@ -142,15 +152,15 @@ class M365OAuthController(http.Controller):
                 result.claims, result.home_account_id, expected_tenant=config.tenant
             )
         except ConsentRequired as exc:
-            return self._back(self._admin_consent_message(exc), "danger")
+            return self._give_up(account, self._admin_consent_message(exc))
         except WrongAccount as exc:
-            return self._back(str(exc), "danger")
+            return self._give_up(account, str(exc))
         except (AuthError, GraphError, UserError, ValueError) as exc:
-            return self._back(request.env._("Connecting failed: %(error)s", error=exc), "danger")
+            return self._give_up(account, request.env._("Connecting failed: %(error)s", error=exc))
 
         problem = self._identity_problem(account, oid, result.username)
         if problem:
-            return self._back(problem, "danger")
+            return self._give_up(account, problem)
         if not account._m365_lock():
             return self._back(
                 request.env._(
@@ -162,8 +172,9 @@ class M365OAuthController(http.Controller):
         account._m365_store_connection(result, oid)
         if account.direction in ("down", "both"):
             message = request.env._(
-                "Connected to %(email)s. Your Outlook appointments are being imported into "
-                "your Odoo calendar now; reload this page in a minute to see the result.",
+                "Connected to %(email)s. Your Outlook appointments are imported into your "
+                "Odoo calendar in the background, usually within a minute; the account's "
+                "row shows the result of its last synchronisation.",
                 email=account.email,
             )
         else:
@@ -179,7 +190,7 @@ class M365OAuthController(http.Controller):
         if error == "access_denied" and not description.startswith(ADMIN_CONSENT_CODES):
             return request.env._(
                 "You declined the permissions Odoo asked for, so the account was not "
-                "connected. Press Connect again and accept to synchronise your calendar."
+                "connected. Sign in again and accept them to synchronise your calendar."
             )
         if error == "consent_required" or description.startswith(ADMIN_CONSENT_CODES):
             return self._admin_consent_message(description)
@@ -194,7 +205,7 @@ class M365OAuthController(http.Controller):
         return request.env._(
             "Your organisation only lets administrators approve the permissions Odoo asks "
             "for. Ask your Microsoft 365 administrator to grant admin consent for this app "
-            "(Settings → Microsoft 365 → Grant admin consent), then press Connect again."
+            "(Settings → Microsoft 365 → Grant admin consent), then sign in again."
         )
 
     @staticmethod

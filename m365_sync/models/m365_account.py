@@ -3,8 +3,13 @@
 Each Odoo user may connect one or more Microsoft 365 accounts with OAuth (the
 controller in ``controllers/oauth.py``) and choose per account the direction of
 the calendar sync — Down (Outlook → Odoo), Up (Odoo → Outlook), Both, or None
-(paused, the account is kept). The first account is the user's *main* account:
-only the main account receives uploads; every Down/Both account is pulled.
+(paused, the account is kept). The first connected account is the user's *main*
+account: only the main account receives uploads; every Down/Both account is
+pulled. "Add an account" creates the row before the sign-in; a row whose sign-in
+is declined or fails is removed at once, one whose sign-in was abandoned is
+hidden from the user's tab and removed by the scheduled job after
+``ABANDONED_AFTER``. A never-connected row is never main; when the main account
+is removed or must be reconnected, another signed-in account becomes main.
 
 The MSAL token cache (refresh token included) is stored here, write-only
 (``m365.secret.mixin``, Settings administrators only) and never sent to the
@@ -64,9 +69,14 @@ DIRECTIONS = [
     ("none", "None (paused)"),
 ]
 #: Fields an account's owner may change directly; the rest is set by the sync itself.
-OWNER_WRITABLE = frozenset({"direction", "sequence", "send_invitations", "write_shared"})
+OWNER_WRITABLE = frozenset(
+    {"direction", "connect_direction", "sequence", "send_invitations", "write_shared"}
+)
 OWNER_CREATABLE = OWNER_WRITABLE | {"user_id", "tenant_id"}
 MY_ACCOUNTS_URL = "/odoo/action-m365_sync.action_m365_my_accounts"
+#: A row still not connected this long after it was created is an abandoned sign-in
+#: (a sign-in may take ten minutes, see ``controllers/oauth.py``).
+ABANDONED_AFTER = timedelta(minutes=15)
 
 
 class TokenKeeper:
@@ -120,12 +130,20 @@ class M365Account(models.Model):
         "synchronised and the account is kept.",
     )
     resume_direction = fields.Selection(DIRECTIONS, readonly=True, copy=False)
+    connect_direction = fields.Selection(
+        [d for d in DIRECTIONS if d[0] != "none"],
+        string="Direction to synchronise",
+        compute="_compute_connect_direction",
+        inverse="_inverse_connect_direction",
+        help="Down: Outlook appointments appear in Odoo. Up: Odoo appointments are sent to "
+        "Outlook (main account only). Up and Down: both.",
+    )
     is_main = fields.Boolean(
         string="Main account",
         readonly=True,
         copy=False,
         help="Only the main account receives appointments sent from Odoo. The first "
-        "account of a user is the main one.",
+        "connected account of a user is the main one; use Make main to choose another.",
     )
     state = fields.Selection(
         [
@@ -156,6 +174,11 @@ class M365Account(models.Model):
     last_sync_start = fields.Datetime(readonly=True, copy=False)
     last_sync_summary = fields.Char(string="Last result", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
+    last_result = fields.Char(
+        string="Last sync result",
+        compute="_compute_last_result",
+        help="What the last synchronisation did, or why it failed.",
+    )
     failure_count = fields.Integer(string="Failed runs in a row", readonly=True, copy=False)
     failure_notified = fields.Boolean(readonly=True, copy=False)
     sync_requested = fields.Boolean(readonly=True, copy=False)
@@ -230,6 +253,23 @@ class M365Account(models.Model):
                 "%(user)s — not connected", user=account.user_id.name
             )
 
+    @api.depends("direction")
+    def _compute_connect_direction(self):
+        for account in self:
+            account.connect_direction = account.direction if account.direction != "none" else False
+
+    def _inverse_connect_direction(self):
+        for account in self.filtered("connect_direction"):
+            account.direction = account.connect_direction
+
+    @api.depends("state", "last_error", "last_sync_summary")
+    def _compute_last_result(self):
+        for account in self:
+            if account.state in ("error", "reconnect") and account.last_error:
+                account.last_result = account.last_error.splitlines()[0]
+            else:
+                account.last_result = account.last_sync_summary or False
+
     @api.depends("direction", "granted_scopes", "state", "write_shared")
     def _compute_consent_needed(self):
         for account in self:
@@ -298,11 +338,10 @@ class M365Account(models.Model):
                 tenant = user.sudo().company_id.m365_tenant_id or self.env.company.m365_tenant_id
                 vals["tenant_id"] = tenant.id
         accounts = super().create(vals_list)
-        for account in accounts.sudo():
-            if not account.search_count(
-                [("user_id", "=", account.user_id.id), ("is_main", "=", True)], limit=1
-            ):
-                account.is_main = True
+        # A row is created before its sign-in: it becomes main once it is connected.
+        connected = accounts.filtered(lambda a: a.state != "new")
+        if connected:
+            self._m365_elect_main(connected.user_id)
         return accounts
 
     def write(self, vals):
@@ -333,12 +372,46 @@ class M365Account(models.Model):
             keep_odoo=True
         )
         result = super().unlink()
-        Account = self.sudo()
-        for user in main_users:
-            successor = Account.search([("user_id", "=", user.id)], limit=1)
-            if successor:
-                successor.is_main = True
+        self._m365_elect_main(main_users)
         return result
+
+    # ------------------------------------------------------------------
+    # Main account
+    # ------------------------------------------------------------------
+    @api.model
+    def _m365_elect_main(self, users):
+        """Give each user a main account that is signed in, when they have one.
+
+        A never-connected row (a sign-in started and not finished) is never main. The
+        main account stays where it is while it is signed in (``connected`` or a
+        passing ``error``); when it must be reconnected, was removed or was never
+        connected, the best signed-in account takes over: connected before failing,
+        Up/Both before Down, then the user's order. Without any signed-in account, a
+        main account that must be reconnected stays main (its uploads wait for it).
+        """
+        Account = self.sudo()
+        alive = ("connected", "error")
+        for user in users:
+            accounts = Account.search([("user_id", "=", user.id)])
+            main = accounts.filtered("is_main")
+            if main and main.state in alive:
+                continue
+            candidates = accounts.filtered(lambda a: a.state in alive) or (
+                accounts.filtered(lambda a: a.state == "reconnect") if not main else Account
+            )
+            best = candidates.sorted(
+                lambda a: (
+                    a.state != "connected",
+                    a.direction not in PUSH_DIRECTIONS,
+                    a.sequence,
+                    a.id,
+                )
+            )[:1]
+            if main and (best or main.state == "new"):
+                main.is_main = False
+                main.flush_recordset(["is_main"])
+            if best:
+                best.is_main = True
 
     # ------------------------------------------------------------------
     # Buttons
@@ -399,14 +472,32 @@ class M365Account(models.Model):
         # A clean context: the form's (active_model, default_*) must not leak into the
         # records the sync creates.
         account = self.with_env(self.env(context={"lang": self.env.lang}, su=True))
-        if account._m365_sync() is None:
+        outcome = account._m365_sync()
+        if outcome is None:
             raise UserError(
                 self.env._(
                     "A synchronisation of %(account)s is running right now; try again in a minute.",
                     account=self.display_name,
                 )
             )
-        return True
+        if outcome:
+            title = self.env._("%(account)s synchronised", account=self.display_name)
+            message = account.last_sync_summary or self.env._("Done.")
+        else:
+            title = self.env._("Synchronising %(account)s failed", account=self.display_name)
+            message = account.last_error or ""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": "success" if outcome else "danger",
+                "sticky": not outcome,
+                # The rows show the new result (a dialog closes, as after any button).
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
 
     def action_pause(self):
         """Direction None: nothing is synchronised, the account and its sign-in are kept."""
@@ -425,10 +516,18 @@ class M365Account(models.Model):
     def action_make_main(self):
         self.ensure_one()
         self.check_access("write")
+        if self.state == "new":
+            raise UserError(
+                self.env._(
+                    "Connect %(account)s first: only a signed-in account can be the main one.",
+                    account=self.display_name,
+                )
+            )
         others = self.sudo().search(
             [("user_id", "=", self.user_id.id), ("is_main", "=", True), ("id", "!=", self.id)]
         )
         others.write({"is_main": False})
+        others.flush_recordset(["is_main"])  # one main per user, checked row by row
         self.sudo().is_main = True
         return True
 
@@ -531,6 +630,7 @@ class M365Account(models.Model):
         else:
             account.write({"email": me.email or account.email, "ms_name": me.display_name})
         keeper.persist()
+        self._m365_elect_main(account.user_id)
         if account.direction in PULL_DIRECTIONS:
             self._m365_trigger_cron()
         if account.outbox_ids:
@@ -582,6 +682,18 @@ class M365Account(models.Model):
         return action
 
     @api.model
+    def _m365_purge_abandoned(self, users=None):
+        """Remove the rows of sign-ins started and never finished (closed tab, Back…)."""
+        domain = [
+            ("state", "=", "new"),
+            ("create_date", "<", fields.Datetime.now() - ABANDONED_AFTER),
+        ]
+        if users is not None:
+            domain.append(("user_id", "in", users.ids))
+        stale = self.sudo().search(domain)
+        stale.filtered(lambda a: not a.outbox_ids and not a.link_ids).unlink()
+
+    @api.model
     def _m365_trigger_cron(self):
         cron = self.env.ref("m365_sync.ir_cron_m365_personal_sync", raise_if_not_found=False)
         if cron:
@@ -617,6 +729,7 @@ class M365Account(models.Model):
         others; progress is committed after every account.
         """
         now = fields.Datetime.now()
+        self._m365_purge_abandoned()
         accounts = self.sudo().search(self._m365_pull_domain(), order="last_sync_start asc, id")
         due = accounts.filtered(lambda account: account._m365_is_due(now))
         cron = self.env["ir.cron"]
@@ -688,6 +801,8 @@ class M365Account(models.Model):
                 "failure_notified": self.failure_notified or notify,
             }
         )
+        if reconnect and self.is_main:
+            self._m365_elect_main(self.user_id)
         if notify:
             self._m365_notify_failure(reconnect)
 

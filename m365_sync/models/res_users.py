@@ -43,8 +43,13 @@ class ResUsers(models.Model):
             self.env["m365.workload.day"]._m365_schedule_recompute(users=rezoned)
         return result
 
+    # A row whose sign-in is under way (or was abandoned) is not an account yet.
     m365_account_ids = fields.One2many(
-        "m365.account", "user_id", string="Microsoft 365 accounts", readonly=True
+        "m365.account",
+        "user_id",
+        string="Microsoft 365 accounts",
+        readonly=True,
+        domain=[("state", "!=", "new")],
     )
     m365_notice = fields.Text(string="Microsoft 365 notice", readonly=True, copy=False)
     m365_notice_type = fields.Selection(
@@ -113,6 +118,7 @@ class ResUsers(models.Model):
     def action_m365_add_account(self):
         """Open a new account (direction first), then "Connect" signs in with Microsoft."""
         self.ensure_one()
+        self.env["m365.account"]._m365_purge_abandoned(self)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Connect a Microsoft 365 account"),

@@ -43,6 +43,13 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
         parts = urlsplit(callback)
         return f"{parts.path}?{parts.query}"
 
+    def assert_dropped(self):
+        """A sign-in that did not connect leaves no "not connected" row behind."""
+        self.assertFalse(self.account.exists(), "the never-connected row is removed")
+        self.assertFalse(
+            self.env["m365.account"].sudo().search([("user_id", "=", self.user.id)]),
+        )
+
     def callback(self, path):
         answer = self.url_open(path, allow_redirects=False)
         self.assertEqual(answer.status_code, 303, answer.text[:300])
@@ -104,14 +111,45 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
         kind, notice = self.callback(self.authorize(location))
         self.assertEqual(kind, "danger")
         self.assertIn("expired", notice)
-        self.assertEqual(self.account.sudo().state, "new")
+        self.assert_dropped()
 
     def test_consent_denied(self):
         self.sandbox.state.consent = "deny"
         kind, notice = self.callback(self.authorize(self.start()))
         self.assertEqual(kind, "warning")
         self.assertIn("You declined", notice)
-        self.assertEqual(self.account.sudo().state, "new")
+        self.assert_dropped()
+
+    def test_declined_reconnection_keeps_the_account(self):
+        self.assertEqual(self.callback(self.authorize(self.start()))[0], "success")
+        self.account.sudo().write({"state": "reconnect"})
+        self.sandbox.state.consent = "deny"
+        kind, _notice = self.callback(self.authorize(self.start()))
+        self.assertEqual(kind, "warning")
+        self.assertEqual(self.account.sudo().state, "reconnect", "a connected account stays")
+
+    def test_abandoned_then_successful_sign_in_the_connected_account_is_main(self):
+        # First try: the user leaves Microsoft's page (Back, closed tab): no answer.
+        self.start()
+        self.assertFalse(self.account.is_main, "a never-connected row is never main")
+        self.assertNotIn(self.account, self.user.m365_account_ids, "not shown in the tab")
+        # Second try, a new row: the sign-in succeeds.
+        second = self.env["m365.account"].with_user(self.user).create({"direction": "down"})
+        self.assertEqual(self.callback(self.authorize(self.start(second)))[0], "success")
+        second = second.sudo()
+        self.assertEqual(second.state, "connected")
+        self.assertTrue(second.is_main, "the connected account is main")
+        self.assertFalse(self.account.is_main)
+        self.assertEqual(self.user.m365_account_ids, second)
+        # The abandoned row is removed once a sign-in can no longer come back to it.
+        self.env.cr.execute(
+            "UPDATE m365_account SET create_date = now() - interval '1 hour' WHERE id = %s",
+            [self.account.id],
+        )
+        self.env.invalidate_all()
+        self.user.with_user(self.user).action_m365_add_account()
+        self.assertFalse(self.account.exists())
+        self.assertTrue(second.exists())
 
     def test_admin_consent_required(self):
         self.sandbox.state.consent = "admin_required"
@@ -119,7 +157,7 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
         self.assertEqual(kind, "warning")
         self.assertIn("administrator", notice)
         self.assertIn("admin consent", notice)
-        self.assertEqual(self.account.sudo().state, "new")
+        self.assert_dropped()
 
     def test_account_deleted_during_sign_in(self):
         location = self.start()
@@ -141,8 +179,7 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
         kind, notice = self.callback(self.authorize(self.start()))
         self.assertEqual(kind, "danger")
         self.assertIn("another Odoo user", notice)
-        self.assertEqual(self.account.sudo().state, "new")
-        self.assertFalse(self.account.sudo().token_cache)
+        self.assert_dropped()
 
     def test_reconnect_with_another_mailbox_is_refused(self):
         self.callback(self.authorize(self.start()))
@@ -163,7 +200,7 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
         kind, notice = self.callback(self.authorize(self.start()))
         self.assertEqual(kind, "danger")
         self.assertIn("another organisation", notice)
-        self.assertEqual(self.account.sudo().state, "new")
+        self.assert_dropped()
 
     def test_broader_direction_asks_for_consent_again(self):
         self.callback(self.authorize(self.start()))
@@ -183,7 +220,7 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
         kind, notice = self.callback(path)
         self.assertEqual(kind, "danger")
         self.assertIn("not configured", notice)
-        self.assertEqual(self.account.sudo().state, "new")
+        self.assert_dropped()
 
     def test_someone_elses_account_cannot_be_started(self):
         theirs = self.env["m365.account"].sudo().create({"user_id": self.other_user.id})

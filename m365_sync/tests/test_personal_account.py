@@ -4,6 +4,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
+from m365_graph import ReconnectNeeded
+
 from .common import ADELE, MEGAN, M365SandboxCase, PersonalSyncMixin
 from .test_personal_pull import at
 
@@ -28,6 +30,26 @@ class TestPersonalAccount(PersonalSyncMixin, M365SandboxCase):
         # Removing the main account makes the next one main.
         second.with_user(self.user).action_remove()
         self.assertTrue(first.is_main)
+
+    def test_main_goes_to_a_connected_account(self):
+        Account = self.env["m365.account"].with_user(self.user)
+        pending = Account.create({"direction": "down"})
+        self.assertFalse(pending.is_main, "a never-connected row is never main")
+        with self.assertRaisesRegex(UserError, "Connect"):
+            pending.action_make_main()
+        adele = self.connect(ADELE)
+        self.assertTrue(adele.is_main, "the first connected account is main")
+        megan = self.connect(MEGAN, direction="both")
+        self.assertFalse(megan.is_main, "a second connected account does not take over")
+        # The main account must be reconnected: the other signed-in account takes over.
+        adele._m365_sync_failed(ReconnectNeeded("signed out"))
+        self.assertEqual((adele.is_main, megan.is_main), (False, True))
+        # Removing the main account: the successor is signed in, never the pending row.
+        megan.with_user(self.user).action_remove()
+        self.assertTrue(adele.is_main, "a reconnect-needed account is better than none")
+        self.assertFalse(pending.is_main)
+        adele.with_user(self.user).action_remove()
+        self.assertFalse(pending.is_main)
 
     def test_directions_ask_least_privilege_and_consent_for_broader(self):
         account = self.connect(direction="down")
@@ -163,6 +185,13 @@ class TestPersonalAccount(PersonalSyncMixin, M365SandboxCase):
         new = self.env["m365.account"].with_user(self.user).create({"direction": "down"})
         self.assertEqual(new.state, "new")
         self.assertEqual(new.tenant_id, self.tenant)
+        self.assertEqual(new.connect_direction, "down")
+        new.connect_direction = "both"
+        self.assertEqual(new.direction, "both")
+        dialog = self.env.ref("m365_sync.m365_account_view_form_connect").id
+        arch = new.get_views([(dialog, "form")])["views"]["form"]["arch"]
+        self.assertIn("connect_direction", arch)
+        self.assertNotIn("none", dict(new._fields["connect_direction"].selection))
         connect = new.action_connect()
         self.assertEqual(connect["url"], f"/m365_sync/oauth/start?account_id={new.id}")
         with self.assertRaisesRegex(UserError, "Connect the account first"):

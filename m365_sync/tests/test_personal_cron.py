@@ -186,11 +186,22 @@ class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
         self.sandbox.state.add_event(ADELE, "Now", at(1), at(1, 10))
         account = self.connect()
         mine = account.with_user(self.user)
-        self.assertTrue(mine.action_sync_now())
+        action = mine.action_sync_now()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("1 created", action["params"]["message"])
         self.assertEqual(self.events(account).mapped("name"), ["Now"])
         account.action_pause()
         with self.assertRaisesRegex(UserError, "does not import"):
             mine.action_sync_now()
+        # A failure is told in plain words too, and recorded on the account.
+        account.action_resume()
+        self.sandbox.state.revoke_refresh_tokens(ADELE)
+        self.sandbox.state.advance_clock(3700)
+        action = mine.action_sync_now()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("connect the account again", action["params"]["message"])
+        self.assertEqual(account.state, "reconnect")
 
     def test_tokens_are_never_logged(self):
         self.sandbox.state.add_event(ADELE, "One", at(1), at(1, 10))
