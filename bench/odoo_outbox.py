@@ -19,47 +19,27 @@ import argparse
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qsl, urlsplit
-
-import requests
 
 from m365_graph import (
     Appointment,
     build_payload,
-    check_signed_in_identity,
     create_event,
-    finish_auth_code_flow,
-    scopes_for_direction,
-    start_auth_code_flow,
 )
 from m365_graph.counters import Counters
 from m365_sandbox import Sandbox
 
 from .common import rate
-from .odoosupport import odoo_env, point_tenant_at
-
-REDIRECT_URI = "http://localhost:8069/m365_sync/oauth/callback"
+from .odoosupport import connect_account, odoo_env, point_tenant_at
 
 
 def _connect(env, sb: Sandbox, upn: str, login: str):
-    """The OAuth round trip the browser makes, then what the callback stores."""
+    """A bench user whose Microsoft 365 account is connected (no browser needed)."""
     user = env["res.users"].create(
         {"name": f"Bench {login}", "login": login, "email": f"{login}@example.com"}
     )
     user.tz = "Europe/Brussels"
     account = env["m365.account"].create({"user_id": user.id, "direction": "both"})
-    sb.state.signed_in_user = upn
-    config = account.tenant_id._m365_config()
-    begun = start_auth_code_flow(config, REDIRECT_URI, scopes=scopes_for_direction("both"))
-    answer = requests.get(begun.auth_url, allow_redirects=False, verify=sb.ca_path, timeout=30)
-    params = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
-    result = finish_auth_code_flow(config, begun.flow, params)
-    oid = check_signed_in_identity(
-        result.claims, result.home_account_id, expected_tenant=config.tenant
-    )
-    account._m365_store_connection(result, oid)
-    env.cr.commit()
-    return account
+    return connect_account(env, sb, account, upn)
 
 
 def _graph_calls(sb: Sandbox) -> int:

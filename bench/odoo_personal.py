@@ -16,22 +16,11 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qsl, urlsplit
 
-import requests
-
-from m365_graph import (
-    check_signed_in_identity,
-    finish_auth_code_flow,
-    scopes_for_direction,
-    start_auth_code_flow,
-)
 from m365_sandbox import Sandbox, bulk_seed
 
 from .common import rate
-from .odoosupport import odoo_env, point_tenant_at
-
-REDIRECT_URI = "http://localhost:8069/m365_sync/oauth/callback"
+from .odoosupport import connect_account, odoo_env, point_tenant_at
 
 
 def _seed(events: int, series: int, today: datetime):
@@ -64,23 +53,12 @@ def _add_series(sb: Sandbox, upn: str, series: int, occurrences: int, today: dat
 
 
 def _connect(env, sb: Sandbox, upn: str):
-    """The OAuth round trip the browser makes, then what the callback stores."""
+    """A bench user whose Microsoft 365 account is connected (no browser needed)."""
     user = env["res.users"].create(
         {"name": "Bench User", "login": "bench_personal", "email": "bench@example.com"}
     )
     account = env["m365.account"].create({"user_id": user.id, "direction": "down"})
-    sb.state.signed_in_user = upn
-    config = account.tenant_id._m365_config()
-    begun = start_auth_code_flow(config, REDIRECT_URI, scopes=scopes_for_direction("down"))
-    answer = requests.get(begun.auth_url, allow_redirects=False, verify=sb.ca_path, timeout=30)
-    params = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
-    result = finish_auth_code_flow(config, begun.flow, params)
-    oid = check_signed_in_identity(
-        result.claims, result.home_account_id, expected_tenant=config.tenant
-    )
-    account._m365_store_connection(result, oid)
-    env.cr.commit()
-    return account
+    return connect_account(env, sb, account, upn)
 
 
 def _timed_sync(env, account, sb: Sandbox):

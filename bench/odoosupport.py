@@ -88,6 +88,26 @@ def odoo_env(dbname: str, modules: tuple[str, ...] = ("m365_sync",)):
         yield api.Environment(cr, SUPERUSER_ID, {})
 
 
+REDIRECT_URI = "http://localhost:8069/m365_sync/oauth/callback"
+
+
+def connect_account(env, sb, account, upn: str):
+    """Connect ``account`` as ``upn``: the OAuth round trip a browser makes, then what
+    the callback controller stores. Commits."""
+    from m365_graph import check_signed_in_identity, finish_auth_code_flow, start_auth_code_flow
+
+    sb.state.signed_in_user = upn
+    config = account.tenant_id._m365_config()
+    begun = start_auth_code_flow(config, REDIRECT_URI, scopes=account._m365_consent_scopes())
+    result = finish_auth_code_flow(config, begun.flow, sb.browse_authorize(begun.auth_url))
+    oid = check_signed_in_identity(
+        result.claims, result.home_account_id, expected_tenant=config.tenant
+    )
+    account._m365_store_connection(result, oid)
+    env.cr.commit()
+    return account
+
+
 def point_tenant_at(env, sb, **features) -> object:
     """Configure the company's tenant for the sandbox ``sb``; returns the tenant."""
     tenant = env.company.m365_tenant_id

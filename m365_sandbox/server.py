@@ -14,8 +14,9 @@ import logging
 import random
 import threading
 import time
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
+import requests
 from werkzeug.wrappers import Request, Response
 
 from . import tls
@@ -113,6 +114,22 @@ class Sandbox:
                 self._thread.join(0.5)
         finally:
             self.stop()
+
+    def browse_authorize(self, auth_url: str) -> dict[str, str]:
+        """What the user's browser brings back from ``/authorize``: the callback's query.
+
+        With ``authorize_interactive`` off, the sandbox answers the authorize URL with a
+        redirect to the app's redirect URI carrying ``code`` and ``state`` (or
+        ``error``), as the identity platform does once the user has approved. Tests and
+        benchmarks use this to sign in without a browser.
+        """
+        answer = requests.get(auth_url, allow_redirects=False, verify=self.ca_path, timeout=30)
+        location = answer.headers.get("Location")
+        if answer.status_code not in (302, 303) or not location:
+            raise RuntimeError(
+                f"/authorize answered {answer.status_code} without a redirect: {answer.text[:300]}"
+            )
+        return dict(parse_qsl(urlsplit(location).query))
 
     # -- addresses and credentials ------------------------------------------------
 

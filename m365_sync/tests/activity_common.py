@@ -7,16 +7,11 @@ calendar. The project manager (``self.manager``) assigns.
 """
 
 from datetime import date, datetime, timedelta
-from urllib.parse import parse_qsl, urlsplit
-
-import requests
 
 from odoo import Command
 from odoo.tests import new_test_user
 
-from m365_graph import check_signed_in_identity, finish_auth_code_flow, start_auth_code_flow
-
-from .common import ADELE, MEGAN, REDIRECT_URI
+from .common import ADELE, MEGAN
 from .outbox_common import OutboxMixin, day
 
 __all__ = ["ActivityMixin", "day", "next_weekday"]
@@ -105,26 +100,11 @@ class ActivityMixin(OutboxMixin):
         if not account:
             account = Account.with_user(user).create({"direction": "down"})
         account.with_user(user).write({"write_shared": True})
-        result, oid = self.sign_in_with(account, upn, account._m365_consent_scopes())
+        result, oid = self.sign_in(account, upn, scopes=account._m365_consent_scopes())
         account.sudo()._m365_store_connection(result, oid)
         if owner_upn:
             self.sandbox.state.share_calendar(owner_upn, upn, write=True)
         return account.sudo()
-
-    def sign_in_with(self, account, upn, scopes):
-        """The OAuth round trip with exactly ``scopes`` (what the controller asks)."""
-        self.sandbox.state.signed_in_user = upn
-        config = account.tenant_id._m365_config()
-        begun = start_auth_code_flow(config, REDIRECT_URI, scopes=scopes)
-        answer = requests.get(
-            begun.auth_url, allow_redirects=False, verify=self.sandbox.ca_path, timeout=10
-        )
-        params = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
-        result = finish_auth_code_flow(config, begun.flow, params)
-        oid = check_signed_in_identity(
-            result.claims, result.home_account_id, expected_tenant=config.tenant
-        )
-        return result, oid
 
     def app_permission_known_missing(self):
         """Test connection with application roles lacking Calendars.ReadWrite."""

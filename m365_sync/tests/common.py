@@ -7,9 +7,6 @@ is started per test class; each test gets the default permissions back.
 
 from contextlib import contextmanager
 from unittest.mock import patch
-from urllib.parse import parse_qsl, urlsplit
-
-import requests
 
 from odoo.tests import new_test_user
 from odoo.tests.common import HttpCase, TransactionCase
@@ -113,19 +110,17 @@ class PersonalSyncMixin:
 
     # -- connecting ----------------------------------------------------------------
 
-    def sign_in(self, account, upn, direction=None):
-        """What the OAuth controller does, without a browser: returns the msal result."""
+    def sign_in(self, account, upn, direction=None, scopes=None):
+        """What the OAuth controller does, without a browser: returns the msal result.
+
+        ``scopes`` default to those of the direction (or of the account's consent).
+        """
         self.sandbox.state.signed_in_user = upn
         config = account.tenant_id._m365_config()
-        begun = start_auth_code_flow(
-            config,
-            REDIRECT_URI,
-            scopes=scopes_for_direction(direction or account._m365_consent_direction()),
-        )
-        answer = requests.get(
-            begun.auth_url, allow_redirects=False, verify=self.sandbox.ca_path, timeout=10
-        )
-        params = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
+        if scopes is None:
+            scopes = scopes_for_direction(direction or account._m365_consent_direction())
+        begun = start_auth_code_flow(config, REDIRECT_URI, scopes=scopes)
+        params = self.sandbox.browse_authorize(begun.auth_url)
         result = finish_auth_code_flow(config, begun.flow, params)
         oid = check_signed_in_identity(
             result.claims, result.home_account_id, expected_tenant=config.tenant

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import random
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import requests
 
 from m365_graph import GraphClient, RetryPolicy, TenantConfig
 from m365_graph.auth import AppTokenProvider
@@ -91,11 +89,7 @@ REDIRECT_URI = "http://localhost:8069/m365/oauth/callback"
 
 def browser_sign_in(sb, auth_url):
     """What the user's browser does: follow the authorize URL, return the callback params."""
-    answer = requests.get(auth_url, allow_redirects=False, verify=sb.ca_path, timeout=10)
-    assert answer.status_code == 302, answer.text[:300]
-    location = answer.headers["Location"]
-    assert location.startswith(REDIRECT_URI)
-    return dict(parse_qsl(urlsplit(location).query))
+    return sb.browse_authorize(auth_url)
 
 
 @pytest.fixture
