@@ -1,7 +1,7 @@
 """Activities of exporting projects go to the assignee's Outlook calendar (issue 8).
 
 An activity scheduled on a task of a project whose *Export activities to Outlook*
-switch is on (Project → Settings → Third-party systems), or on such a project
+switch is on (the Third-party systems tab of the project form), or on such a project
 itself, gets a planned start and a planned duration and becomes an event in the
 assignee's Outlook calendar. Nothing talks to Graph here: every change queues an
 ``m365.outbox`` row in the same transaction (issue 7's outbox: coalescing,
