@@ -41,6 +41,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .push import Appointment, BuiltPayload, build_payload, html_is_empty
+from .timezones import naive_utc
 
 __all__ = [
     "CATEGORY",
@@ -186,12 +187,6 @@ def _zone(name: str | None, warnings: list[str]) -> tuple[timezone | ZoneInfo, s
         return timezone.utc, "UTC"
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def planned_window(
     *,
     deadline: date | None,
@@ -205,12 +200,12 @@ def planned_window(
     warnings: list[str] = []
     tz, zone_name = _zone(time_zone, warnings)
     if planned_start is not None:
-        start = _naive_utc(planned_start)
+        start = naive_utc(planned_start)
     elif deadline is not None:
         hours = DEFAULT_DAY_START if day_start is None else float(day_start)
         local = datetime.combine(deadline, time(0)) + timedelta(hours=hours)
         # fold=0: on the night clocks go back, the first of the two moments.
-        start = _naive_utc(local.replace(tzinfo=tz))
+        start = naive_utc(local.replace(tzinfo=tz))
     else:
         raise ValueError("the activity has neither a planned start nor a due date")
     duration, warning = planned_duration(duration_hours, default_hours)

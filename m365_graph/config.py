@@ -8,12 +8,13 @@ sandbox) change the authority host and the Graph URL together with the Graph
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .http import DEFAULT_TIMEOUT, normalize_timeout
 
-__all__ = ["AUTHORITY_PUBLIC", "GRAPH_PUBLIC", "TenantConfig", "normalize_base_url"]
+__all__ = ["AUTHORITY_PUBLIC", "GRAPH_PUBLIC", "TenantConfig", "is_guid", "normalize_base_url"]
 
 AUTHORITY_PUBLIC = "https://login.microsoftonline.com"
 GRAPH_PUBLIC = "https://graph.microsoft.com/v1.0"
@@ -28,6 +29,15 @@ NATIONAL_GRAPH_HOSTS = frozenset(
         "graph.microsoft.de",
     }
 )
+
+
+def is_guid(value: str) -> bool:
+    """True for a GUID in its usual 36-character form (tenant, client and object ids)."""
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return len(value) == 36
 
 
 def normalize_base_url(url: str) -> str:

@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .models import GraphUser
+from .users import USER_SELECT
 
 __all__ = [
     "CONTACT_SELECT",
@@ -66,22 +67,9 @@ __all__ = [
     "user_from_state",
 ]
 
-#: The user properties contact sync reads (``/users/delta?$select=…``).
-CONTACT_SELECT: tuple[str, ...] = (
-    "id",
-    "displayName",
-    "givenName",
-    "surname",
-    "mail",
-    "userPrincipalName",
-    "jobTitle",
-    "department",
-    "officeLocation",
-    "businessPhones",
-    "mobilePhone",
-    "accountEnabled",
-    "userType",
-)
+#: The user properties contact sync reads (``/users/delta?$select=…``): the
+#: directory properties of :data:`users.USER_SELECT` but the company name.
+CONTACT_SELECT: tuple[str, ...] = tuple(name for name in USER_SELECT if name != "companyName")
 
 #: Graph docs ("delta query", directory objects): a users-delta token lives about
 #: 7 days. An older stored link starts a new baseline without asking Graph first.

@@ -45,7 +45,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -62,6 +62,7 @@ from .errors import (
 )
 from .events import if_match, write_permission
 from .models import BatchRequest, GraphEvent
+from .timezones import as_utc
 
 if TYPE_CHECKING:
     from .client import GraphClient
@@ -188,17 +189,11 @@ class ConflictDecision:
     reason: str
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def clock_offset(remote_stamp: datetime | None, sent_at: datetime) -> timedelta | None:
     """How far Graph's clock is ahead of ours, from the stamp Graph put on our own write."""
     if remote_stamp is None:
         return None
-    return _utc(remote_stamp) - _utc(sent_at)
+    return as_utc(remote_stamp) - as_utc(sent_at)
 
 
 def resolve_conflict(
@@ -221,8 +216,8 @@ def resolve_conflict(
         )
     if remote_modified is None:
         return ConflictDecision("odoo", "Outlook did not say when it changed the appointment")
-    remote_local = _utc(remote_modified) - (offset or timedelta(0))
-    if remote_local > _utc(odoo_changed_at) + tolerance:
+    remote_local = as_utc(remote_modified) - (offset or timedelta(0))
+    if remote_local > as_utc(odoo_changed_at) + tolerance:
         return ConflictDecision(
             "remote", "both changed the appointment; the change in Outlook is the more recent"
         )

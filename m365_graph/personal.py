@@ -16,14 +16,14 @@ Everything here is pure: no HTTP, no Odoo.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from .config import OIDC_SCOPES
+from .config import OIDC_SCOPES, is_guid
 from .errors import AuthError
 from .permissions import effective_permissions
+from .timezones import as_utc
 
 __all__ = [
     "DIRECTIONS",
@@ -122,12 +122,6 @@ def _short(scope: str) -> str:
 # --------------------------------------------------------------------------- window
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def pull_window(now: datetime, days_back: int, days_ahead: int) -> tuple[datetime, datetime]:
     """The calendar window to read: whole UTC days around ``now`` (aware datetimes).
 
@@ -136,7 +130,7 @@ def pull_window(now: datetime, days_back: int, days_ahead: int) -> tuple[datetim
     """
     if days_back < 0 or days_ahead < 1:
         raise ValueError("the window needs days_back >= 0 and days_ahead >= 1")
-    midnight = datetime.combine(_utc(now).date(), time(0), tzinfo=timezone.utc)
+    midnight = datetime.combine(as_utc(now).date(), time(0), tzinfo=timezone.utc)
     return midnight - timedelta(days=days_back), midnight + timedelta(days=days_ahead + 1)
 
 
@@ -154,7 +148,7 @@ def window_is_stale(
     if window_start is None:
         return True
     expected, _end = pull_window(now, days_back, 1)
-    return expected - _utc(window_start) > drift
+    return expected - as_utc(window_start) > drift
 
 
 # --------------------------------------------------------------------------- identity
@@ -162,14 +156,6 @@ def window_is_stale(
 
 class WrongAccount(AuthError):
     """The identity that signed in cannot be connected (other tenant, guest account)."""
-
-
-def _is_guid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        return False
-    return len(value) == 36
 
 
 def check_signed_in_identity(
@@ -189,7 +175,7 @@ def check_signed_in_identity(
     tid = str(claims.get("tid") or "")
     if not oid or not tid:
         raise WrongAccount("The sign-in returned no user or tenant id; try connecting again.")
-    if _is_guid(expected_tenant) and tid.lower() != expected_tenant.lower():
+    if is_guid(expected_tenant) and tid.lower() != expected_tenant.lower():
         raise WrongAccount(
             "You signed in with an account of another organisation (tenant "
             f"{tid}); this Odoo database is connected to tenant {expected_tenant}. "

@@ -49,12 +49,12 @@ import html
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from .errors import BadResponse, GraphError
 from .models import GraphEvent, Removed, SkippedItem
-from .timezones import parse_iso_utc
+from .timezones import naive_utc, parse_iso_utc
 
 __all__ = [
     "ALL_DAY_START",
@@ -131,10 +131,6 @@ class PulledEvent:
     fingerprint: str
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
 def _raw_date(raw: Any, name: str, event_id: str) -> date:
     text = raw.get("dateTime") if isinstance(raw, dict) else None
     try:
@@ -167,7 +163,7 @@ def _original_start(raw: Mapping[str, Any], event_id: str) -> datetime | None:
     if not value:
         return None
     try:
-        return _naive_utc(parse_iso_utc(value, "originalStart"))
+        return naive_utc(parse_iso_utc(value, "originalStart"))
     except BadResponse as exc:
         raise BadResponse(f"event {event_id!r}: {exc.message}", field="originalStart") from exc
 
@@ -203,7 +199,7 @@ def map_event(event: GraphEvent) -> PulledEvent:
     else:
         if event.end < event.start:
             raise BadResponse(f"event {event.id!r} ends before it starts", field="end")
-        timing = {"allday": False, "start": _naive_utc(event.start), "stop": _naive_utc(event.end)}
+        timing = {"allday": False, "start": naive_utc(event.start), "stop": naive_utc(event.end)}
     values: dict[str, Any] = {
         "name": (event.subject or "").strip() or NO_TITLE,
         **timing,

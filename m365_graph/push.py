@@ -50,7 +50,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .recurrence import Recurrence, to_graph
-from .timezones import iana_to_windows
+from .timezones import as_utc, iana_to_windows
 
 __all__ = [
     "DEFAULT_DURATION",
@@ -156,14 +156,8 @@ def _zone(name: str | None, warnings: list[str]) -> tuple[Any, str, str]:
     return tz, iana_to_windows(clean) or clean, clean
 
 
-def _as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def _wall(moment: datetime, tz: Any, zone_name: str) -> dict[str, str]:
-    local = _as_utc(moment).astimezone(tz).replace(tzinfo=None)
+    local = as_utc(moment).astimezone(tz).replace(tzinfo=None)
     return {"dateTime": local.strftime(_GRAPH_TIME), "timeZone": zone_name}
 
 
@@ -233,12 +227,12 @@ def _timing(appt: Appointment, tz: Any, zone_name: str, warnings: list[str]) -> 
         }
     if appt.start is None:
         raise ValueError("the appointment has no start")
-    start = _as_utc(appt.start)
+    start = as_utc(appt.start)
     if appt.stop is None:
         warnings.append("the appointment had no end: sent as one hour long")
         stop = start + DEFAULT_DURATION
     else:
-        stop = _as_utc(appt.stop)
+        stop = as_utc(appt.stop)
         if stop < start:
             warnings.append("the end was before the start: sent as a zero-length event")
             stop = start
@@ -252,7 +246,7 @@ def _timing(appt: Appointment, tz: Any, zone_name: str, warnings: list[str]) -> 
 def _first_local_date(appt: Appointment, tz: Any) -> date:
     if appt.all_day:
         return appt.start_date or appt.start.date()  # type: ignore[union-attr]
-    return _as_utc(appt.start).astimezone(tz).date()  # type: ignore[arg-type]
+    return as_utc(appt.start).astimezone(tz).date()  # type: ignore[arg-type]
 
 
 def build_payload(appt: Appointment, *, send_invitations: bool = False) -> BuiltPayload:

@@ -24,8 +24,10 @@ from tzlocal.windows_tz import tz_win, win_tz
 from .errors import BadResponse
 
 __all__ = [
+    "as_utc",
     "format_query_datetime",
     "iana_to_windows",
+    "naive_utc",
     "parse_graph_datetime",
     "parse_iso_utc",
     "resolve_zone",
@@ -130,19 +132,24 @@ def parse_graph_datetime(value: Any, field: str) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # Odoo's convention: a naive datetime is UTC.
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken as UTC (Odoo's convention)."""
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
 
 
+def naive_utc(moment: datetime) -> datetime:
+    """Naive UTC, the way Odoo stores datetimes; a naive datetime is already that."""
+    return as_utc(moment).replace(tzinfo=None)
+
+
 def to_graph_datetime(moment: datetime) -> dict[str, str]:
     """Aware (or naive-UTC) ``datetime`` → Graph ``dateTimeTimeZone`` in UTC."""
-    utc = _as_utc(moment)
+    utc = as_utc(moment)
     return {"dateTime": utc.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
 
 
 def format_query_datetime(moment: datetime) -> str:
     """``datetime`` → the ``startDateTime``/``endDateTime`` query form (UTC, ``Z``)."""
-    return _as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -42,6 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .models import BusySlot, SkippedItem
+from .timezones import as_utc
 
 __all__ = [
     "HOUR_DECIMALS",
@@ -168,20 +169,14 @@ def counts_as_busy(show_as: Any) -> bool:
 # --------------------------------------------------------------------------- validation
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 def _naive(moment: datetime) -> datetime:
     """Naive UTC with whole seconds (Odoo's Datetime columns)."""
-    return _utc(moment).replace(tzinfo=None, microsecond=0)
+    return as_utc(moment).replace(tzinfo=None, microsecond=0)
 
 
 def check_slot(slot: BusySlot, max_days: int = MAX_SLOT_DAYS) -> str | None:
     """Why ``slot`` cannot be counted, in plain words; ``None`` when it is fine."""
-    start, end = _utc(slot.start), _utc(slot.end)
+    start, end = as_utc(slot.start), as_utc(slot.end)
     if end <= start:
         return "ends at or before its start"
     if end - start > timedelta(days=max_days):
@@ -316,7 +311,7 @@ def reconcile(
 
 def union(intervals: Iterable[Interval]) -> list[Interval]:
     """Sorted, non-overlapping UTC intervals covering the same time (touching ones merge)."""
-    spans = sorted((_utc(s), _utc(e)) for s, e in intervals)
+    spans = sorted((as_utc(s), as_utc(e)) for s, e in intervals)
     out: list[Interval] = []
     for start, end in spans:
         if end <= start:
@@ -369,7 +364,7 @@ def subtract(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
 
 def hours(intervals: Iterable[Interval]) -> float:
     """Total length in hours of already disjoint intervals (use :func:`union` first)."""
-    return sum((_utc(e) - _utc(s)).total_seconds() for s, e in intervals) / 3600.0
+    return sum((as_utc(e) - as_utc(s)).total_seconds() for s, e in intervals) / 3600.0
 
 
 def _clip(
@@ -435,8 +430,8 @@ def slot_days(
         first, last = start.date(), stop.date() - timedelta(days=1)
     else:
         tz = _as_zone(zone)
-        first = _utc(start).astimezone(tz).date()
-        last_moment = _utc(stop) - timedelta(microseconds=1)
+        first = as_utc(start).astimezone(tz).date()
+        last_moment = as_utc(stop) - timedelta(microseconds=1)
         last = max(first, last_moment.astimezone(tz).date())
     if last < first:
         return []
@@ -599,7 +594,7 @@ def planned_by_day(
     if mode not in MODES:
         raise ValueError(f"unknown calculation mode {mode!r}; expected one of {MODES}")
     tz = _as_zone(zone)
-    items = [(_utc(start), _utc(end)) for start, end in planned if _utc(end) > _utc(start)]
+    items = [(as_utc(start), as_utc(end)) for start, end in planned if as_utc(end) > as_utc(start)]
     out: dict[date, float] = {}
     for day, day_work in work.items():
         low, high = day_bounds(day, tz)

@@ -12,24 +12,24 @@ from this record (:meth:`_m365_graph_client`) and asks it for typed results.
 
 import logging
 import re
-import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from m365_graph import (
+    AUTHORITY_PUBLIC,
+    GRAPH_PUBLIC,
     AppTokenProvider,
     GraphClient,
     GraphError,
     TenantConfig,
     check_connection,
 )
+from m365_graph.config import is_guid
 from m365_graph.permissions import admin_consent_url
 
 _logger = logging.getLogger(__name__)
 
-PUBLIC_AUTHORITY = "https://login.microsoftonline.com"
-PUBLIC_GRAPH = "https://graph.microsoft.com/v1.0"
 # A verified domain: labels of letters, digits and hyphens, at least one dot.
 DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
@@ -84,14 +84,14 @@ class M365Tenant(models.Model):
     authority_host = fields.Char(
         string="Identity platform URL",
         required=True,
-        default=PUBLIC_AUTHORITY,
+        default=AUTHORITY_PUBLIC,
         help="Base URL of the Microsoft identity platform. Change only for a national "
         "cloud (e.g. https://login.microsoftonline.us) or the m365_sandbox emulator.",
     )
     graph_url = fields.Char(
         string="Microsoft Graph URL",
         required=True,
-        default=PUBLIC_GRAPH,
+        default=GRAPH_PUBLIC,
         help="Base URL of Microsoft Graph including the version, e.g. "
         "https://graph.microsoft.com/v1.0.",
     )
@@ -307,7 +307,7 @@ class M365Tenant(models.Model):
     def _check_azure_tenant(self):
         for tenant in self.filtered("azure_tenant"):
             value = tenant.azure_tenant.strip()
-            if not (_is_guid(value) or DOMAIN_RE.match(value)):
+            if not (is_guid(value) or DOMAIN_RE.match(value)):
                 raise ValidationError(
                     self.env._(
                         "“%(value)s” is not a tenant ID. Enter the Directory (tenant) ID "
@@ -321,7 +321,7 @@ class M365Tenant(models.Model):
     @api.constrains("client_id")
     def _check_client_id(self):
         for tenant in self.filtered("client_id"):
-            if not _is_guid(tenant.client_id.strip()):
+            if not is_guid(tenant.client_id.strip()):
                 raise ValidationError(
                     self.env._(
                         "“%(value)s” is not an Application (client) ID: it is a GUID shown "
@@ -580,11 +580,3 @@ class M365Tenant(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
-
-
-def _is_guid(value):
-    try:
-        uuid.UUID(value)
-    except (ValueError, AttributeError, TypeError):
-        return False
-    return len(value) == 36

@@ -1,10 +1,10 @@
-"""Activities of exporting projects go to the assignee's Outlook calendar (issue 8).
+"""Activities of exporting projects go to the assignee's Outlook calendar.
 
 An activity scheduled on a task of a project whose *Export activities to Outlook*
 switch is on (the Third-party systems tab of the project form), or on such a project
 itself, gets a planned start and a planned duration and becomes an event in the
 assignee's Outlook calendar. Nothing talks to Graph here: every change queues an
-``m365.outbox`` row in the same transaction (issue 7's outbox: coalescing,
+``m365.outbox`` row in the same transaction (the outbox of Up and Both: coalescing,
 batching, ``transactionId``, ``If-Match``, retries), and the event is linked to the
 activity by ``m365.event.link`` like any pushed record.
 

@@ -1,4 +1,4 @@
-"""Projects: the "Third-party systems" tab and its Outlook export switch (issue 8).
+"""Projects: the "Third-party systems" tab and its Outlook export switch.
 
 A project manager switches *Export activities to Outlook* on for a project; from
 then on, activities scheduled on its tasks (and on the project itself) go to
