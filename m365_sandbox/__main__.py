@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 
 from .seed import demo_seed
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         tls_dir=args.tls_dir,
     )
     sandbox.authorize_interactive = not args.non_interactive
+    _stop_on_signals()
     sandbox.start()
     lines = [
         "Microsoft 365 sandbox is running",
@@ -93,6 +95,21 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and ``kill`` stop the server cleanly, also when started in the background.
+
+    A shell starts background jobs (``cmd &``, as ``make demo`` and scripts do) with
+    SIGINT ignored, and Python then keeps it ignored: Ctrl-C or ``kill -INT`` would do
+    nothing. Both signals are therefore turned into ``KeyboardInterrupt`` explicitly.
+    """
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _write_info(sandbox: Sandbox, path: str) -> None:

@@ -7,10 +7,13 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
 
 
-def test_cli_prints_credentials_and_serves(tmp_path):
+# A background job of a shell starts with SIGINT ignored; the CLI must stop on it anyway.
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_cli_prints_credentials_and_serves(tmp_path, stop_signal):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(  # noqa: S603 - our own module
         [
@@ -74,7 +77,7 @@ def test_cli_prints_credentials_and_serves(tmp_path):
         )
         assert users.status_code == 200 and users.json()["value"]
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
