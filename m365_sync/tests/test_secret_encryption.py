@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from m365_graph.secretbox import PREFIX
 
@@ -27,8 +28,12 @@ class TestSecretEncryption(PersonalSyncMixin, M365SandboxCase):
     def stored(self, record, fname):
         record.flush_recordset([fname])
         self.env.cr.execute(
-            f'SELECT "{fname}" FROM "{record._table}" WHERE id = %s',  # noqa: S608 — test
-            [record.id],
+            SQL(
+                "SELECT %s FROM %s WHERE id = %s",
+                SQL.identifier(fname),
+                SQL.identifier(record._table),
+                record.id,
+            )
         )
         return self.env.cr.fetchone()[0]
 
