@@ -151,6 +151,7 @@ class M365SecretMixin(models.AbstractModel):
         for model_name in self._m365_secret_model_names():
             Model = self.env[model_name].sudo().with_context(active_test=False)
             for fname in Model._m365_secret_fields:
+                Model.flush_model([fname])
                 self.env.cr.execute(
                     SQL(
                         "SELECT id, %s FROM %s WHERE COALESCE(%s, '') != ''",

@@ -210,6 +210,34 @@ class TestAttacker(PersonalSyncMixin, M365SandboxHttpCase):
     def test_secrets_are_write_only_for_a_settings_admin(self):
         self._secrets_for("Settings admin", self.admin)
 
+    def test_the_owner_cannot_read_their_own_tokens_either(self):
+        self.login(self.other_user)
+        label = "owner"
+        account = [[self.victim_account.id]]
+        self.refused(label, "m365.account", "read", account, {"fields": ["token_cache"]})
+        self.refused(
+            label,
+            "res.users",
+            "web_read",
+            [[self.other_user.id]],
+            {"specification": {"m365_account_ids": {"fields": {"token_cache": {}}}}},
+        )
+        self.refused(
+            label,
+            "m365.account",
+            "web_search_read",
+            [[]],
+            {"specification": {"tenant_id": {"fields": {"client_secret": {}}}}},
+        )
+        rows = self.answered(
+            label,
+            "res.users",
+            "web_read",
+            [[self.other_user.id]],
+            {"specification": {"m365_account_ids": {"fields": {"email": {}, "state": {}}}}},
+        )
+        self.assertEqual(rows[0]["m365_account_ids"][0]["state"], "connected")
+
     # ------------------------------------------------------------------
     # Ownership: nobody re-assigns a mailbox
     # ------------------------------------------------------------------
