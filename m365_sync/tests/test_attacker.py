@@ -10,10 +10,13 @@ answer may contain the client secret or any token of the victim's msal cache.
 """
 
 import json
+import logging
 
 from odoo.tests import new_test_user, tagged
 
 from .common import MEGAN, M365SandboxHttpCase, PersonalSyncMixin
+
+_logger = logging.getLogger(__name__)
 
 ACCESS_ERROR = "odoo.exceptions.AccessError"
 SECRET_FIELDS = {
@@ -91,6 +94,17 @@ class TestAttacker(PersonalSyncMixin, M365SandboxHttpCase):
             )
         )
         self.report = []
+        self.addCleanup(self._log_report)
+
+    def _log_report(self):
+        """One line per role: the paths tried and how each was answered (closing note)."""
+        by_role = {}
+        for label, path, outcome, error in self.report:
+            by_role.setdefault(label, []).append(
+                f"{path} {outcome}{f' ({error})' if error else ''}"
+            )
+        for label, lines in by_role.items():
+            _logger.info("attacker %s, %s paths: %s", label, len(lines), "; ".join(lines))
 
     # ------------------------------------------------------------------
     # JSON-RPC helpers
@@ -109,18 +123,27 @@ class TestAttacker(PersonalSyncMixin, M365SandboxHttpCase):
             self.assertNotIn(needle, answer.text, f"{model}.{method} revealed a secret")
         return answer.json()
 
+    @staticmethod
+    def _path(model, method, args, kwargs):
+        detail = json.dumps(kwargs or (list(args)[-1:] if args else ""), default=str)
+        return f"{model}.{method} {detail[:90]}"
+
     def refused(self, label, model, method, args=(), kwargs=None, *, errors=(ACCESS_ERROR,), **kw):
         body = self.rpc(model, method, args, kwargs, **kw)
         self.assertIn("error", body, f"{label}: {model}.{method} was not refused: {body}")
         name = body["error"]["data"]["name"]
         self.assertIn(name, errors, f"{label}: {model}.{method}: {body['error']['data']}")
-        self.report.append((label, f"{model}.{method}", "refused", name.rsplit(".", 1)[-1]))
+        self.report.append(
+            (label, self._path(model, method, args, kwargs), "refused", name.rsplit(".", 1)[-1])
+        )
         return body["error"]["data"]["message"]
 
     def answered(self, label, model, method, args=(), kwargs=None, **kw):
         body = self.rpc(model, method, args, kwargs, **kw)
         self.assertNotIn("error", body, f"{label}: {model}.{method}: {body.get('error')}")
-        self.report.append((label, f"{model}.{method}", "answered without secret", ""))
+        self.report.append(
+            (label, self._path(model, method, args, kwargs), "answered without secret", "")
+        )
         return body["result"]
 
     # ------------------------------------------------------------------
