@@ -131,3 +131,14 @@ class TestSecretEncryption(PersonalSyncMixin, M365SandboxCase):
             self.env.invalidate_all()
             outcome, run = self.sync(account)
             self.assertTrue(outcome, run.message)
+
+    def test_settings_button_reencrypts_and_refuses_without_a_key(self):
+        with server_key(""):
+            self.tenant.client_secret = "plain-before-the-key"
+            with self.assertRaisesRegex(UserError, "No encryption key is configured"):
+                self.env["res.config.settings"].create({}).action_m365_reencrypt_secrets()
+        with server_key(NEW):
+            action = self.env["res.config.settings"].create({}).action_m365_reencrypt_secrets()
+            self.assertIn("re-encrypted with the current key", action["params"]["message"])
+            self.assertTrue(self.stored(self.tenant, "client_secret").startswith(PREFIX))
+            self.assertEqual(self.tenant.sudo().client_secret, "plain-before-the-key")
