@@ -19,6 +19,7 @@ setup(
     packages=["m365_graph", "m365_sandbox"],
     install_requires=[
         "msal>=1.28",
+        "cryptography>=3.4",
         "requests>=2.31",
         "python-dateutil>=2.8",
         "tzlocal>=5.0",

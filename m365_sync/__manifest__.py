@@ -7,7 +7,7 @@
     "author": "m365_sync developers",
     "license": "LGPL-3",
     "depends": ["base_setup", "mail", "calendar", "project"],
-    "external_dependencies": {"python": ["msal", "requests", "m365-sync-graph"]},
+    "external_dependencies": {"python": ["msal", "requests", "cryptography", "m365-sync-graph"]},
     "data": [
         "security/m365_security.xml",
         "security/ir.model.access.csv",
@@ -15,6 +15,7 @@
         "data/ir_cron.xml",
         "data/m365_contact_sync_data.xml",
         "data/mail_templates.xml",
+        "data/m365_secret_data.xml",
         "views/m365_tenant_views.xml",
         "views/m365_sync_run_views.xml",
         "views/m365_busy_slot_views.xml",

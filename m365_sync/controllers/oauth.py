@@ -1,7 +1,8 @@
 """Connecting a user's Microsoft 365 account: the OAuth auth-code flow with PKCE.
 
 ``/m365_sync/oauth/start`` begins the sign-in for one ``m365.account`` of the
-logged-in user and redirects the browser to Microsoft; ``/m365_sync/oauth/callback``
+logged-in user and redirects the browser to Microsoft (a POST, or a GET carrying
+the session's CSRF token: a link from another site starts nothing); ``/m365_sync/oauth/callback``
 (the redirect URI registered on the app, see the README) receives the answer.
 
 The flow dict msal creates (PKCE verifier, ``state``, ``nonce``) stays in the
@@ -63,9 +64,20 @@ class M365OAuthController(http.Controller):
         base = request.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
         return base.rstrip("/") + CALLBACK_PATH
 
-    @http.route("/m365_sync/oauth/start", type="http", auth="user", methods=["GET"])
-    def start(self, account_id=None, **_kwargs):
+    @http.route("/m365_sync/oauth/start", type="http", auth="user", methods=["GET", "POST"])
+    def start(self, account_id=None, csrf_token=None, **_kwargs):
         env = request.env
+        # Cross-site requests are refused: a POST passes Odoo's own CSRF check, a GET
+        # must carry the session's CSRF token (the Connect button puts it in the link).
+        if request.httprequest.method == "GET" and not request.validate_csrf(csrf_token):
+            return self._back(
+                request.env._(
+                    "This sign-in link did not come from your Odoo page (its security token "
+                    "is missing or expired), so nothing was started. Press Connect on your "
+                    "Microsoft 365 account."
+                ),
+                "danger",
+            )
         try:
             account = env["m365.account"].sudo().browse(int(account_id or 0)).exists()
         except ValueError:

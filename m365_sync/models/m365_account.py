@@ -12,13 +12,15 @@ hidden from the user's tab and removed by the scheduled job after
 is removed or must be reconnected, another signed-in account becomes main.
 
 The MSAL token cache (refresh token included) is stored here, write-only
-(``m365.secret.mixin``, Settings administrators only) and never sent to the
-browser. Refresh tokens rotate on every use: whenever msal changes the cache,
-the new blob is written at once, and written again after the run's savepoint in
-case the run failed and was rolled back. While an account is synchronised, a
-PostgreSQL advisory transaction lock on its id keeps a second worker (or a
-"Sync now" click, or a reconnect) from refreshing the same refresh token in
-parallel.
+(``m365.secret.mixin``: nobody but the sync reads it), encrypted at rest with the
+server's key, and never sent to the browser. Who owns the mailbox (user, tenant,
+Graph user id, e-mail, state, sign-in) is set by the sync alone: managers pause,
+resume, retry and remove accounts, they never re-assign one. Refresh tokens
+rotate on every use: whenever msal changes the cache, the new blob is written
+at once, and written again after the run's savepoint in case the run failed and
+was rolled back. While an account is synchronised, a PostgreSQL advisory
+transaction lock on its id keeps a second worker (or a "Sync now" click, or a
+reconnect) from refreshing the same refresh token in parallel.
 
 Up and Both: the main account receives the appointments sent from Odoo through
 the outbox (``m365.outbox``, which takes the same advisory lock); the owner may
@@ -38,6 +40,7 @@ from types import SimpleNamespace
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.http import request
 from odoo.tools import mute_logger
 
 from m365_graph import (
@@ -57,6 +60,8 @@ from m365_graph.personal import (
     consent_direction,
     has_shared_write,
 )
+
+from .m365_secret_mixin import EncryptedText
 
 _logger = logging.getLogger(__name__)
 
@@ -167,7 +172,7 @@ class M365Account(models.Model):
         compute="_compute_consent_needed",
         help="The direction needs a permission the user has not granted yet.",
     )
-    token_cache = fields.Text(
+    token_cache = EncryptedText(
         groups="base.group_system", copy=False, exportable=False, prefetch=False
     )
     last_sync = fields.Datetime(string="Last sync", readonly=True, copy=False)
@@ -316,12 +321,11 @@ class M365Account(models.Model):
     # ------------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------------
-    def _m365_is_manager(self):
-        return self.env.su or self.env.user.has_group("m365_sync.group_m365_manager")
-
     @api.model_create_multi
     def create(self, vals_list):
-        if not self._m365_is_manager():
+        if not self.env.su:
+            # Only the sync itself binds a mailbox to a person: a user opens a row for
+            # themself, and the sign-in (with their own Microsoft password) fills it.
             for vals in vals_list:
                 refused = set(vals) - OWNER_CREATABLE
                 if refused:
@@ -330,6 +334,13 @@ class M365Account(models.Model):
                             "You cannot set %(fields)s on a Microsoft 365 account: connect the "
                             "account instead.",
                             fields=", ".join(sorted(refused)),
+                        )
+                    )
+                if vals.get("user_id", self.env.uid) != self.env.uid:
+                    raise AccessError(
+                        self.env._(
+                            "A Microsoft 365 account can only be added by its own user: they "
+                            "sign in with their own Microsoft password."
                         )
                     )
         for vals in vals_list:
@@ -345,12 +356,16 @@ class M365Account(models.Model):
         return accounts
 
     def write(self, vals):
-        if not self._m365_is_manager():
+        if not self.env.su:
+            # Ownership (user, tenant, mailbox, state, sign-in) is the sync's alone, for
+            # managers and administrators too: they pause, resume, retry and remove
+            # through the buttons, never re-assign a mailbox.
             refused = set(vals) - OWNER_WRITABLE
             if refused:
                 raise AccessError(
                     self.env._(
-                        "You cannot change %(fields)s of a Microsoft 365 account.",
+                        "You cannot change %(fields)s of a Microsoft 365 account: only the "
+                        "sync itself does.",
                         fields=", ".join(sorted(refused)),
                     )
                 )
@@ -439,11 +454,11 @@ class M365Account(models.Model):
                     company=self.company_id.name,
                 )
             )
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/m365_sync/oauth/start?account_id={self.id}",
-            "target": "self",
-        }
+        url = f"/m365_sync/oauth/start?account_id={self.id}"
+        if request:
+            # The start refuses a link without the session's CSRF token (cross-site).
+            url += f"&csrf_token={request.csrf_token()}"
+        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
 
     def action_sync_now(self):
         """Pull this account's calendar at once (the scheduled job does the same)."""

@@ -12,6 +12,9 @@ from odoo.exceptions import ValidationError
 
 from m365_graph.workload import category_key, clean_category
 
+#: Longest category name accepted (Outlook's own names are far shorter).
+MAX_NAME_LENGTH = 255
+
 
 class M365CategoryRule(models.Model):
     _name = "m365.category.rule"
@@ -46,6 +49,14 @@ class M365CategoryRule(models.Model):
             key = category_key(rule.name)
             if not key:
                 raise ValidationError(self.env._("A category rule needs a category name."))
+            if len(rule.name) > MAX_NAME_LENGTH:
+                raise ValidationError(
+                    self.env._(
+                        "A category name has at most %(max)s characters (this one has %(length)s).",
+                        max=MAX_NAME_LENGTH,
+                        length=len(rule.name),
+                    )
+                )
             twins = rule.tenant_id.category_rule_ids.filtered(
                 lambda other, rule=rule, key=key: other != rule and category_key(other.name) == key
             )

@@ -31,6 +31,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError
 
 from m365_graph import (
     LinkState,
@@ -61,6 +62,21 @@ PULL_CONTEXT = {
     "mail_notrack": True,
     "tracking_disable": True,
 }
+
+
+#: Fields binding a row to a mailbox and a person: written by the sync (superuser) only.
+OWNERSHIP_FIELDS = frozenset(
+    {
+        "account_id",
+        "user_id",
+        "company_id",
+        "mailbox",
+        "calendar_event_id",
+        "graph_event_id",
+        "res_model",
+        "res_id",
+    }
+)
 
 
 class M365EventLink(models.Model):
@@ -107,6 +123,29 @@ class M365EventLink(models.Model):
     _graph_event_uniq = models.Constraint(
         "UNIQUE(account_id, graph_event_id)", "A Graph event is linked once per account."
     )
+
+    # ------------------------------------------------------------------
+    # Ownership: which mailbox and which person a row binds, set by the sync alone
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(
+                self.env._("Only the Microsoft 365 sync itself creates a event link.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        refused = OWNERSHIP_FIELDS & vals.keys()
+        if refused and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "You cannot change %(fields)s of a event link: only the Microsoft 365 sync "
+                    "itself binds it to a mailbox and a person.",
+                    fields=", ".join(sorted(refused)),
+                )
+            )
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Helpers

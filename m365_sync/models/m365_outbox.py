@@ -86,6 +86,23 @@ DRAIN_RETRY = {"max_attempts": 3, "max_retry_after": 30}
 _TX_NAMESPACE = uuid.UUID("0c7d3d6e-7f8e-4a57-9b1e-5b3f3a3e1d20")
 
 
+#: Fields binding a row to a mailbox and a person: written by the sync (superuser) only.
+OWNERSHIP_FIELDS = frozenset(
+    {
+        "account_id",
+        "tenant_id",
+        "user_id",
+        "company_id",
+        "mailbox",
+        "calendar_id",
+        "link_id",
+        "graph_event_id",
+        "res_model",
+        "res_id",
+    }
+)
+
+
 class M365Outbox(models.Model):
     _name = "m365.outbox"
     _description = "Microsoft 365 Outbox"
@@ -154,6 +171,29 @@ class M365Outbox(models.Model):
     last_attempt = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
     can_retry = fields.Boolean(compute="_compute_can_retry")
+
+    # ------------------------------------------------------------------
+    # Ownership: which mailbox and which person a row binds, set by the sync alone
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            raise AccessError(
+                self.env._("Only the Microsoft 365 sync itself creates a outbox row.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        refused = OWNERSHIP_FIELDS & vals.keys()
+        if refused and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "You cannot change %(fields)s of a outbox row: only the Microsoft 365 sync "
+                    "itself binds it to a mailbox and a person.",
+                    fields=", ".join(sorted(refused)),
+                )
+            )
+        return super().write(vals)
 
     @api.depends("res_name", "operation")
     def _compute_display_name(self):

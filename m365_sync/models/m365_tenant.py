@@ -12,6 +12,7 @@ from this record (:meth:`_m365_graph_client`) and asks it for typed results.
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -28,7 +29,30 @@ from m365_graph import (
 from m365_graph.config import is_guid
 from m365_graph.permissions import admin_consent_url
 
+from .m365_secret_mixin import EncryptedChar
+
 _logger = logging.getLogger(__name__)
+
+
+def https_url_problem(url):
+    """Why ``url`` is not a plain https URL (scheme, host, no user, query or fragment)."""
+    if not url:
+        return "it is empty"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 — raises ValueError on a malformed port
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme != "https":
+        return "it must start with https://"
+    if not parts.hostname or any(c.isspace() for c in url):
+        return "it has no valid host name"
+    if parts.username or parts.password:
+        return "it must not contain a user name or password"
+    if parts.query or parts.fragment:
+        return "it must not contain ? or #"
+    return None
+
 
 # A verified domain: labels of letters, digits and hyphens, at least one dot.
 DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
@@ -51,7 +75,7 @@ class M365Tenant(models.Model):
     _description = "Microsoft 365 Tenant"
     _inherit = ["m365.secret.mixin"]
     _order = "company_id"
-    _m365_secret_fields = ("client_secret",)
+    _m365_secret_fields = ("client_secret", "client_secret_pending")
 
     company_id = fields.Many2one(
         "res.company",
@@ -62,26 +86,58 @@ class M365Tenant(models.Model):
     )
     active = fields.Boolean(default=True)
     azure_tenant = fields.Char(
+        groups="base.group_system",
         string="Tenant ID",
         help="Directory (tenant) ID of the app registration, a GUID, or one of the "
         "tenant's verified domains such as contoso.onmicrosoft.com.",
     )
     client_id = fields.Char(
+        groups="base.group_system",
         string="Application (client) ID",
         help="The app registration's Application (client) ID, a GUID.",
     )
-    client_secret = fields.Char(
+    client_secret = EncryptedChar(
         string="Client secret",
         groups="base.group_system",
         copy=False,
         exportable=False,
-        help="A client secret of the app registration. Write-only: once saved it is "
-        "never shown again; type a new value to replace it.",
+        prefetch=False,
+        help="The client secret in use. Write-only and encrypted at rest: nobody reads it "
+        "back, the sync uses it on the server.",
+    )
+    client_secret_pending = EncryptedChar(
+        string="Client secret to test",
+        groups="base.group_system",
+        copy=False,
+        exportable=False,
+        prefetch=False,
+        help="A secret typed in Settings and not saved yet: Test connection tries it and "
+        "puts it in use only when Microsoft accepts it; Save puts it in use at once.",
+    )
+    client_secret_input = fields.Char(
+        string="New client secret",
+        groups="base.group_system",
+        compute="_compute_client_secret_input",
+        inverse="_inverse_client_secret_input",
+        help="Type a client secret of the app registration to store or replace it. The "
+        "saved secret is never shown.",
     )
     client_secret_set = fields.Boolean(
         string="Client secret is set", compute="_compute_client_secret_set"
     )
+    client_secret_hint = fields.Char(
+        string="Secret in use",
+        groups="base.group_system",
+        readonly=True,
+        copy=False,
+        help="The first three characters of the secret in use, as Microsoft Entra shows "
+        "them in the app registration's Certificates & secrets page.",
+    )
+    client_secret_date = fields.Datetime(
+        string="Secret saved on", groups="base.group_system", readonly=True, copy=False
+    )
     authority_host = fields.Char(
+        groups="base.group_system",
         string="Identity platform URL",
         required=True,
         default=AUTHORITY_PUBLIC,
@@ -89,6 +145,7 @@ class M365Tenant(models.Model):
         "cloud (e.g. https://login.microsoftonline.us) or the m365_sandbox emulator.",
     )
     graph_url = fields.Char(
+        groups="base.group_system",
         string="Microsoft Graph URL",
         required=True,
         default=GRAPH_PUBLIC,
@@ -96,11 +153,13 @@ class M365Tenant(models.Model):
         "https://graph.microsoft.com/v1.0.",
     )
     ca_bundle = fields.Char(
+        groups="base.group_system",
         string="CA bundle",
         help="Path on the Odoo server of a PEM file with the certificate authorities to "
         "trust for the two URLs above. Empty: the system's trust store.",
     )
     http_timeout = fields.Integer(
+        groups="base.group_system",
         string="HTTP time-out (s)",
         default=30,
         help="How long to wait for Microsoft to answer one request.",
@@ -221,13 +280,27 @@ class M365Tenant(models.Model):
         readonly=True,
         copy=False,
     )
-    last_check = fields.Datetime(string="Last tested", readonly=True, copy=False)
-    last_check_message = fields.Text(string="Test result", readonly=True, copy=False)
-    granted_roles = fields.Char(string="Granted application permissions", readonly=True, copy=False)
+    last_check = fields.Datetime(
+        string="Last tested", readonly=True, copy=False, groups="base.group_system"
+    )
+    last_check_message = fields.Text(
+        string="Test result", readonly=True, copy=False, groups="base.group_system"
+    )
+    granted_roles = fields.Char(
+        string="Granted application permissions",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+    )
     permission_ids = fields.One2many(
-        "m365.tenant.permission", "tenant_id", string="Permissions", readonly=True
+        "m365.tenant.permission",
+        "tenant_id",
+        string="Permissions",
+        readonly=True,
+        groups="base.group_system",
     )
     admin_consent_url = fields.Char(
+        groups="base.group_system",
         string="Admin consent link",
         compute="_compute_admin_consent_url",
         help="Opens Microsoft's page where an administrator of the tenant grants the app "
@@ -271,7 +344,7 @@ class M365Tenant(models.Model):
             tenant.display_name = self.env._(
                 "%(company)s — %(tenant)s",
                 company=tenant.company_id.name,
-                tenant=tenant.azure_tenant or self.env._("not configured"),
+                tenant=tenant.sudo().azure_tenant or self.env._("not configured"),
             )
 
     def _compute_personal_conflict_count(self):
@@ -281,8 +354,18 @@ class M365Tenant(models.Model):
             tenant.personal_conflict_count = len(accounts.filtered("ms_calendar_conflict").user_id)
 
     def _compute_client_secret_set(self):
+        stored = self._m365_secret_stored("client_secret")
         for tenant in self:
-            tenant.client_secret_set = bool(tenant.sudo().client_secret)
+            tenant.client_secret_set = tenant.id in stored
+
+    def _compute_client_secret_input(self):
+        self.client_secret_input = False  # write-only: the form never shows a secret
+
+    def _inverse_client_secret_input(self):
+        for tenant in self:
+            if tenant.client_secret_input:
+                tenant.client_secret = tenant.client_secret_input
+        self.invalidate_recordset(["client_secret_input"])
 
     @api.depends("azure_tenant", "client_id", "authority_host")
     def _compute_admin_consent_url(self):
@@ -297,7 +380,9 @@ class M365Tenant(models.Model):
     def _compute_is_configured(self):
         for tenant in self:
             tenant.is_configured = bool(
-                tenant.azure_tenant and tenant.client_id and tenant.sudo().client_secret
+                tenant.sudo().azure_tenant
+                and tenant.sudo().client_id
+                and tenant.id in tenant._m365_secret_stored("client_secret")
             )
 
     # ------------------------------------------------------------------
@@ -337,12 +422,15 @@ class M365Tenant(models.Model):
                 (self.env._("Identity platform URL"), tenant.authority_host),
                 (self.env._("Microsoft Graph URL"), tenant.graph_url),
             ):
-                if not (url or "").startswith("https://"):
+                problem = https_url_problem(url)
+                if problem:
                     raise ValidationError(
                         self.env._(
-                            "%(label)s must start with https:// (got “%(url)s”).",
+                            "%(label)s must be an https:// address such as "
+                            "https://login.microsoftonline.com (got “%(url)s”): %(problem)s",
                             label=label,
                             url=url,
+                            problem=problem,
                         )
                     )
 
@@ -351,13 +439,15 @@ class M365Tenant(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        return super().create([self._m365_clean_vals(vals) for vals in vals_list])
+        vals_list = [self._m365_secret_vals(self._m365_clean_vals(vals)) for vals in vals_list]
+        return super().create(vals_list)
 
     def write(self, vals):
         vals = self._m365_clean_vals(vals)
         if "client_secret" in vals and not vals["client_secret"]:
             # An empty secret from a form means "keep the current one".
             vals.pop("client_secret")
+        vals = self._m365_secret_vals(vals)
         credentials = {"azure_tenant", "client_id", "client_secret", "authority_host", "graph_url"}
         if credentials & vals.keys():
             # The last test's result no longer describes these credentials.
@@ -374,9 +464,27 @@ class M365Tenant(models.Model):
         return result
 
     @api.model
+    def _m365_secret_vals(self, vals):
+        """A new secret in use: remember its hint and date, forget the one under test."""
+        secret = vals.get("client_secret")
+        if secret:
+            vals = dict(vals)
+            vals.setdefault("client_secret_hint", f"{secret[:3]}…")
+            vals.setdefault("client_secret_date", fields.Datetime.now())
+            vals.setdefault("client_secret_pending", False)
+        return vals
+
+    @api.model
     def _m365_clean_vals(self, vals):
         vals = dict(vals)
-        for name in ("azure_tenant", "client_id", "client_secret", "ca_bundle"):
+        for name in (
+            "azure_tenant",
+            "client_id",
+            "client_secret",
+            "client_secret_pending",
+            "client_secret_input",
+            "ca_bundle",
+        ):
             if isinstance(vals.get(name), str):
                 vals[name] = vals[name].strip() or False
         for name in ("authority_host", "graph_url"):
@@ -391,11 +499,15 @@ class M365Tenant(models.Model):
         self.ensure_one()
         return [key for name, keys in FEATURE_FIELDS.items() if self[name] for key in keys]
 
-    def _m365_connection_params(self):
-        """Everything m365_graph needs to authenticate as this app (server side only)."""
+    def _m365_connection_params(self, client_secret=None):
+        """Everything m365_graph needs to authenticate as this app (server side only).
+
+        ``client_secret``: a secret to try instead of the one in use (Test connection).
+        """
         self.ensure_one()
         tenant = self.sudo()
-        if not tenant.is_configured:
+        secret_ready = client_secret or tenant.is_configured
+        if not (tenant.azure_tenant and tenant.client_id and secret_ready):
             raise ValidationError(
                 self.env._(
                     "Microsoft 365 is not configured for %(company)s: enter the tenant ID, "
@@ -406,7 +518,7 @@ class M365Tenant(models.Model):
         return {
             "tenant": tenant.azure_tenant,
             "client_id": tenant.client_id,
-            "client_secret": tenant.client_secret,
+            "client_secret": client_secret or tenant.client_secret,
             "authority_host": tenant.authority_host,
             "graph_url": tenant.graph_url,
             "ca_bundle": tenant.ca_bundle or None,
@@ -464,28 +576,64 @@ class M365Tenant(models.Model):
         return self._m365_notify(run.message, kind)
 
     def action_test_connection(self):
-        """Get an app token, read its permissions and compare them with the features."""
+        """Get an app token, read its permissions and compare them with the features.
+
+        A secret typed in Settings and not saved yet (``client_secret_pending``) is
+        tried first: it replaces the secret in use only when Microsoft accepts it;
+        otherwise the secret in use stays, untouched, and the notice says so.
+        """
         self.ensure_one()
         if not self.env.user.has_group("base.group_system"):
             raise AccessError(
                 self.env._("Only Settings administrators can test the Microsoft 365 connection.")
             )
+        tenant = self.sudo()
+        candidate = tenant.client_secret_pending or None
         Run = self.env["m365.sync.run"]
         run = Run._m365_start("connection", tenant=self)
         try:
             report = check_connection(
-                **self._m365_connection_params(),
+                **self._m365_connection_params(client_secret=candidate),
                 features=self._m365_enabled_features(),
             )
         except GraphError as exc:
-            self._m365_store_check_failure(str(exc))
             run._m365_fail(exc)
+            if candidate:
+                tenant.client_secret_pending = False
+                return self._m365_notify(self._m365_rejected_secret_message(exc), "danger")
+            self._m365_store_check_failure(str(exc))
             return self._m365_notify(self.last_check_message, "danger")
+        if candidate:
+            tenant.client_secret = candidate  # it works: now it is the one in use
         run._m365_add_stats(report.counters)
         self._m365_store_check(report)
         run._m365_done(message=self.last_check_message)
+        message = self.last_check_message
+        if candidate:
+            message = self.env._(
+                "The client secret you typed works and is now in use (%(hint)s). %(result)s",
+                hint=tenant.client_secret_hint,
+                result=message,
+            )
         kind = "success" if self.connection_state == "ok" else "warning"
-        return self._m365_notify(self.last_check_message, kind)
+        return self._m365_notify(message, kind)
+
+    def _m365_rejected_secret_message(self, exc):
+        tenant = self.sudo()
+        if tenant.client_secret_set:
+            in_use = self.env._(
+                "The secret in use (%(hint)s, saved on %(date)s) is unchanged and still in use.",
+                hint=tenant.client_secret_hint or "…",
+                date=fields.Datetime.to_string(tenant.client_secret_date) or "?",
+            )
+        else:
+            in_use = self.env._("No client secret is saved yet.")
+        return self.env._(
+            "The client secret you typed was not saved: the test with it failed. %(error)s "
+            "%(in_use)s To save a secret without testing it, press Save.",
+            error=str(exc),
+            in_use=in_use,
+        )
 
     def action_m365_sync_busy_now(self):
         """Import busy time now (Settings button): the job the cron runs, at once."""

@@ -44,7 +44,8 @@ class M365TenantPermission(models.Model):
     @api.depends("permission", "state", "tenant_id.granted_roles")
     def _compute_note(self):
         for row in self:
-            roles = [r.strip() for r in (row.tenant_id.granted_roles or "").split(",") if r.strip()]
+            granted = row.tenant_id.sudo().granted_roles or ""
+            roles = [r.strip() for r in granted.split(",") if r.strip()]
             note = False
             if row.state == "granted" and row.permission not in roles:
                 broader = sorted(r for r in roles if row.permission in effective_permissions([r]))

@@ -385,6 +385,7 @@ class MailActivity(models.Model):
         """The tenant's application permission may be used (not known to be missing)."""
         if not (tenant and tenant.active and tenant.project_export and tenant.is_configured):
             return False
+        tenant = tenant.sudo()
         if tenant.connection_state in ("ok", "missing"):
             roles = {role.strip() for role in (tenant.granted_roles or "").split(",")}
             return "Calendars.ReadWrite" in roles

@@ -1,12 +1,17 @@
 """Settings → Microsoft 365: the current company's tenant, edited in place.
 
 Every field but the client secret is a related field on the company's
-``m365.tenant``. The secret is a plain transient field: it is always empty
-when the page loads (the stored secret is never sent to the browser) and, when
-an administrator types a value, ``set_values`` stores it on the tenant.
+``m365.tenant``. The secret is not stored on the settings record at all: the
+field is computed (always empty, so neither the page nor ``web_save``'s answer
+ever carries a secret) and its inverse hands a typed value to the tenant as the
+secret *to test* (``client_secret_pending``, encrypted like the secret in use).
+Save (``set_values``) puts it in use; Test connection tries it first and puts it
+in use only when Microsoft accepts it, so a mistyped secret never replaces a
+working one.
 """
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from .m365_sync_run import DEFAULT_RETENTION_DAYS, RETENTION_PARAM
 
@@ -21,10 +26,19 @@ class ResConfigSettings(models.TransientModel):
     m365_client_id = fields.Char(related=TENANT + "client_id", readonly=False)
     m365_client_secret = fields.Char(
         string="Client secret",
-        help="Type a client secret of the app registration to store or replace it. The "
+        compute="_compute_m365_client_secret",
+        inverse="_inverse_m365_client_secret",
+        help="Type a client secret of the app registration to store or replace it. Save "
+        "puts it in use; Test connection puts it in use only if Microsoft accepts it. The "
         "saved secret is never shown.",
     )
     m365_client_secret_set = fields.Boolean(related=TENANT + "client_secret_set")
+    m365_client_secret_hint = fields.Char(related=TENANT + "client_secret_hint")
+    m365_client_secret_date = fields.Datetime(related=TENANT + "client_secret_date")
+    m365_secrets_encrypted = fields.Boolean(
+        string="Secrets encrypted", compute="_compute_m365_encryption"
+    )
+    m365_encryption_problem = fields.Char(compute="_compute_m365_encryption")
     m365_authority_host = fields.Char(related=TENANT + "authority_host", readonly=False)
     m365_graph_url = fields.Char(related=TENANT + "graph_url", readonly=False)
     m365_ca_bundle = fields.Char(related=TENANT + "ca_bundle", readonly=False)
@@ -75,14 +89,71 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULT_RETENTION_DAYS,
     )
 
+    @api.constrains("m365_run_retention_days")
+    def _check_m365_run_retention_days(self):
+        for settings in self:
+            if settings.m365_run_retention_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Keep sync runs for at least 1 day (got %(days)s).",
+                        days=settings.m365_run_retention_days,
+                    )
+                )
+
+    def _compute_m365_client_secret(self):
+        self.m365_client_secret = False  # write-only: never sent back to the browser
+
+    def _inverse_m365_client_secret(self):
+        for settings in self:
+            secret = (settings.m365_client_secret or "").strip()
+            tenant = settings.company_id.m365_tenant_id
+            if secret and tenant:
+                if not self.env.user.has_group("base.group_system"):
+                    raise UserError(
+                        self.env._("Only Settings administrators set the client secret.")
+                    )
+                tenant.sudo().client_secret_pending = secret
+        # Not even the answer to this save (web_save reads the record back) carries it.
+        self.invalidate_recordset(["m365_client_secret"])
+
+    def _compute_m365_encryption(self):
+        try:
+            encrypted, problem = self.env["m365.tenant"]._m365_encryption_enabled(), False
+        except UserError as exc:
+            encrypted, problem = False, str(exc)
+        self.m365_secrets_encrypted = encrypted
+        self.m365_encryption_problem = problem
+
     def set_values(self):
         res = super().set_values()
-        secret = (self.m365_client_secret or "").strip()
-        if secret:
-            self.company_id.m365_tenant_id.sudo().client_secret = secret
-            # Never keep the typed secret on the transient record.
-            self.m365_client_secret = False
+        tenant = self.company_id.m365_tenant_id.sudo()
+        if not self.env.context.get("m365_test_secret") and tenant.client_secret_pending:
+            # Save: the typed secret is put in use without a test.
+            tenant.client_secret = tenant.client_secret_pending
         return res
+
+    def action_m365_reencrypt_secrets(self):
+        """Encrypt every stored secret with the current key (rotation, or a first key)."""
+        self.ensure_one()
+        if not self.env.user.has_group("base.group_system"):
+            raise UserError(self.env._("Only Settings administrators re-encrypt secrets."))
+        self.execute()
+        Tenant = self.env["m365.tenant"]
+        if not Tenant._m365_encryption_enabled():
+            raise UserError(
+                self.env._(
+                    "No encryption key is configured: set m365_sync_key in the Odoo server "
+                    "configuration (or M365_SYNC_KEY in its environment) and restart Odoo."
+                )
+            )
+        rewritten, _failed = Tenant._m365_reencrypt_secrets()
+        return self.company_id.m365_tenant_id._m365_notify(
+            self.env._(
+                "%(count)s secret(s) re-encrypted with the current key; the others already were.",
+                count=rewritten,
+            ),
+            "success",
+        )
 
     def action_m365_sync_contacts(self):
         self.ensure_one()
@@ -91,7 +162,8 @@ class ResConfigSettings(models.TransientModel):
 
     def action_m365_test_connection(self):
         self.ensure_one()
-        self.execute()
+        # The other settings are saved; a typed secret is only tried (see the tenant).
+        self.with_context(m365_test_secret=True).execute()
         return self.company_id.m365_tenant_id.action_test_connection()
 
     def action_m365_sync_busy_now(self):

@@ -5,7 +5,8 @@ Every user sees their connected Microsoft 365 accounts on their preferences
 last sync and last error, with the buttons to connect, synchronise, pause and
 remove. The OAuth callback leaves its outcome — success or the reason of a
 failure in plain words — as a notice on the user, shown on top of the tab until
-it is dismissed or replaced by the next connection attempt.
+it is dismissed or replaced by the next connection attempt; only that user (and
+Settings administrators) can read it.
 
 The account list is read through the user's own record, so it is added to the
 fields a user may read on themself; accounts are changed through their own
@@ -21,6 +22,9 @@ time zone moves their local days, so their workload is recomputed.
 """
 
 from odoo import api, fields, models
+
+#: The OAuth outcome left on a user: readable by that user and administrators only.
+NOTICE_FIELDS = frozenset({"m365_notice", "m365_notice_type"})
 
 
 class ResUsers(models.Model):
@@ -72,6 +76,14 @@ class ResUsers(models.Model):
             "m365_personal_sync",
             "m365_ms_calendar_conflict",
         ]
+
+    def _has_field_access(self, field, operation):
+        if field.name in NOTICE_FIELDS and not self.env.su:
+            # A sign-in's outcome is its owner's (and the Settings administrators').
+            return (bool(self._ids) and self._origin == self.env.user) or self.env.user.has_group(
+                "base.group_system"
+            )
+        return super()._has_field_access(field, operation)
 
     @api.depends("company_id")
     def _compute_m365_personal_sync(self):

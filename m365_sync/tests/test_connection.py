@@ -93,7 +93,38 @@ class TestConnection(M365SandboxCase):
         action = settings.action_m365_test_connection()
         self.assertEqual(action["params"]["type"], "success", self.tenant.last_check_message)
         self.assertEqual(self.tenant.connection_state, "ok")
+        self.assertIn("works and is now in use", action["params"]["message"])
+        self.assertEqual(self.tenant.sudo().client_secret, good)
+        settings.invalidate_recordset()
         self.assertFalse(settings.m365_client_secret, "the typed secret is not kept")
+        self.assertFalse(self.tenant.sudo().client_secret_pending)
+
+    def test_a_wrong_typed_secret_never_replaces_a_working_one(self):
+        self.sandbox.state.set_app_roles(["User.Read.All"])
+        self.tenant.write({"contact_sync": True})
+        good = self.tenant.sudo().client_secret
+        self.tenant.action_test_connection()
+        self.assertEqual(self.tenant.connection_state, "ok")
+        settings = self.env["res.config.settings"].create({"m365_client_secret": "typo"})
+        self.assertNotIn("typo", str(settings.web_read({"m365_client_secret": {}})))
+        action = settings.action_m365_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        message = action["params"]["message"]
+        self.assertIn("was not saved", message)
+        self.assertIn(f"The secret in use ({good[:3]}…", message)
+        self.assertEqual(self.tenant.sudo().client_secret, good, "the working secret stays")
+        self.assertFalse(self.tenant.sudo().client_secret_pending)
+        self.assertEqual(self.tenant.connection_state, "ok", "the secret in use was not tested")
+        # The scheduled jobs keep working with the secret in use.
+        self.tenant.action_test_connection()
+        self.assertEqual(self.tenant.connection_state, "ok")
+
+    def test_save_puts_a_typed_secret_in_use_without_a_test(self):
+        self.env["res.config.settings"].create({"m365_client_secret": "typed-and-saved"}).execute()
+        self.assertEqual(self.tenant.sudo().client_secret, "typed-and-saved")
+        self.assertEqual(self.tenant.client_secret_hint, "typ…")
+        self.assertTrue(self.tenant.client_secret_date)
+        self.assertFalse(self.tenant.sudo().client_secret_pending)
 
     def test_no_feature_enabled(self):
         self.tenant.action_test_connection()

@@ -21,12 +21,23 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
         self.account = self.env["m365.account"].with_user(self.user).create({"direction": "down"})
         self.sandbox.state.signed_in_user = ADELE
 
+    def connect_url(self, account):
+        """What the Connect button opens: its link carries the session's CSRF token."""
+        action = self.make_jsonrpc_request(
+            "/web/dataset/call_button/m365.account/action_connect",
+            {
+                "model": "m365.account",
+                "method": "action_connect",
+                "args": [[account.id]],
+                "kwargs": {},
+            },
+        )
+        self.assertIn("csrf_token=", action["url"])
+        return action["url"]
+
     def start(self, account=None):
         """Press Connect: Odoo redirects the browser to the identity platform."""
-        answer = self.url_open(
-            f"/m365_sync/oauth/start?account_id={(account or self.account).id}",
-            allow_redirects=False,
-        )
+        answer = self.url_open(self.connect_url(account or self.account), allow_redirects=False)
         self.assertEqual(answer.status_code, 302, answer.text[:300])
         location = answer.headers["Location"]
         self.assertTrue(location.startswith(self.sandbox.url), location)
@@ -224,18 +235,33 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
 
     def test_someone_elses_account_cannot_be_started(self):
         theirs = self.env["m365.account"].sudo().create({"user_id": self.other_user.id})
+        token = parse_qs(urlsplit(self.connect_url(self.account)).query)["csrf_token"][0]
         answer = self.url_open(
-            f"/m365_sync/oauth/start?account_id={theirs.id}", allow_redirects=False
+            f"/m365_sync/oauth/start?account_id={theirs.id}&csrf_token={token}",
+            allow_redirects=False,
         )
         self.assertEqual(answer.status_code, 303)
         self.env.invalidate_all()
         self.assertIn("not yours", self.user.m365_notice)
 
-    def test_personal_sync_off(self):
-        self.tenant.personal_sync = False
+    def test_a_link_from_another_site_starts_nothing(self):
+        for url in (
+            f"/m365_sync/oauth/start?account_id={self.account.id}",
+            f"/m365_sync/oauth/start?account_id={self.account.id}&csrf_token=forged",
+        ):
+            answer = self.url_open(url, allow_redirects=False)
+            self.assertEqual(answer.status_code, 303, "back to the tab, not to Microsoft")
+            self.env.invalidate_all()
+            self.assertIn("did not come from your Odoo page", self.user.m365_notice)
         answer = self.url_open(
-            f"/m365_sync/oauth/start?account_id={self.account.id}", allow_redirects=False
+            "/m365_sync/oauth/start", data={"account_id": self.account.id}, allow_redirects=False
         )
+        self.assertEqual(answer.status_code, 400, "a POST without Odoo's CSRF token is refused")
+
+    def test_personal_sync_off(self):
+        url = self.connect_url(self.account)
+        self.tenant.personal_sync = False
+        answer = self.url_open(url, allow_redirects=False)
         self.assertEqual(answer.status_code, 303)
         self.env.invalidate_all()
         self.assertIn("switched off", self.user.m365_notice)

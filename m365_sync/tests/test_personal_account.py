@@ -138,9 +138,13 @@ class TestPersonalAccount(PersonalSyncMixin, M365SandboxCase):
             self.env, login="m365_acc_admin", groups="base.group_user,base.group_system"
         )
         as_admin = account.with_user(admin)
-        self.assertFalse(as_admin.read(["token_cache"])[0]["token_cache"])
-        payload = str(as_admin.web_read({"token_cache": {}, "email": {}, "delta_link": {}}))
+        with self.assertRaises(AccessError):
+            as_admin.read(["token_cache"])
+        with self.assertRaises(AccessError):
+            as_admin.web_read({"token_cache": {}, "email": {}})
+        payload = str(as_admin.web_read({"email": {}, "delta_link": {}}))
         self.assertNotIn(account.token_cache[:40], payload)
+        self.assertNotIn("token_cache", str(as_admin.read()))
         # The user's own tab reads the accounts through the user record.
         user_payload = self.user.with_user(self.user).web_read(
             {"m365_account_ids": {"fields": {"email": {}, "state": {}, "direction": {}}}}

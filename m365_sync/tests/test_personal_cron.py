@@ -3,7 +3,7 @@ import logging
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
@@ -160,7 +160,8 @@ class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
         self.assertFalse(outcome)
         self.assertEqual(run.state, "failed")
         self.assertNotEqual(account.token_cache, before, "the rotated cache was kept")
-        self.assertEqual(account.read(["token_cache"])[0]["token_cache"], False, "never sent out")
+        with self.assertRaises(AccessError, msg="never sent out, not even to its owner"):
+            account.with_user(self.user).read(["token_cache"])
         # The old refresh token has been redeemed; only the kept one works.
         self.sandbox.state.advance_clock(3700)
         outcome, run = self.sync(account)

@@ -32,22 +32,33 @@ class TestSecurity(TransactionCase):
 
     def test_internal_user_cannot_read_the_secret(self):
         tenant = self.tenant.with_user(self.user)
-        tenant.read(["azure_tenant", "client_id"])  # allowed
+        tenant.read(["display_name", "personal_sync"])  # allowed
+        for fields in (["client_secret"], ["client_id"], ["granted_roles"], ["ca_bundle"]):
+            with self.assertRaises(AccessError):
+                tenant.read(fields)
         with self.assertRaises(AccessError):
-            tenant.read(["client_secret"])
-        with self.assertRaises(AccessError):
-            tenant.write({"client_id": "22222222-2222-4333-8444-555555555555"})
+            tenant.write({"personal_sync": True})
         with self.assertRaises(AccessError):
             self.tenant.with_user(self.manager).read(["client_secret"])
 
     def test_secret_never_returned_to_the_browser_even_for_admins(self):
         tenant = self.tenant.with_user(self.admin)
-        self.assertEqual(tenant.read(["client_secret"])[0]["client_secret"], False)
-        payload = tenant.web_read({"client_secret": {}, "client_secret_set": {}})[0]
-        self.assertFalse(payload["client_secret"])
+        for call in (
+            lambda: tenant.read(["client_secret"]),
+            lambda: tenant.web_read({"client_secret": {}}),
+            lambda: tenant.search_read([("id", "=", tenant.id)], ["client_secret"]),
+            lambda: tenant.search([("client_secret", "=like", "top%")]),
+            lambda: tenant.search([], order="client_secret"),
+            lambda: tenant._read_group([], ["client_secret"], ["__count"]),
+            lambda: tenant._read_group([], [], ["client_secret:array_agg"]),
+        ):
+            with self.assertRaises(AccessError):
+                call()
+        payload = tenant.web_read({"client_secret_set": {}, "client_secret_input": {}})[0]
         self.assertTrue(payload["client_secret_set"])
-        searched = tenant.search_read([("id", "=", tenant.id)], ["client_secret"])
-        self.assertFalse(searched[0]["client_secret"])
+        self.assertFalse(payload["client_secret_input"])
+        self.assertNotIn("client_secret", tenant.fields_get())
+        self.assertNotIn("top-secret-value", str(tenant.read()))
         self.assertNotIn("top-secret-value", str(tenant.web_read({"display_name": {}})))
 
     def test_settings_form_payload_contains_no_secret(self):
