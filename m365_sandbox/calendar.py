@@ -257,23 +257,31 @@ def calendar_view_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
     after = str(token.get("a", ""))
     with state.lock:
         box = state.mailbox(target.user_id)
-        if token["q"] < 0:
-            updated, removed = box.view(low, high), []
-        else:
-            updated, removed = box.changes_since(token["q"], low, high)
-        # Keyset paging on (start, id): changes between two pages never push an
+        groups, removed = box.delta_groups(None if token["q"] < 0 else token["q"], low, high)
+        # Keyset paging on (start, group id): changes between two pages never push an
         # unchanged event past the page boundary (changed ones come back next round).
         entries = sorted(
-            [(f"0|{item[0].isoformat()}|{item[1]}", "event", item) for item in updated]
+            [(f"0|{start.isoformat()}|{gid}", "group", parts) for start, gid, parts in groups]
             + [(f"1|{event_id}", "removed", event_id) for event_id in removed]
         )
         entries = [entry for entry in entries if entry[0] > after]
-        page = entries[:size]
+        # A series is never split across pages: a page ends before a group that
+        # would not fit, unless the page is still empty (then it holds the group).
+        page, count = [], 0
+        for entry in entries:
+            weight = len(entry[2]) if entry[1] == "group" else 1
+            if page and count + weight > size:
+                break
+            page.append(entry)
+            count += weight
         value = []
         for _key, kind, item in page:
-            if kind == "event":
-                _start, _id, event, key = item
-                value.append(event.render(key, tz=tz, tz_name=tz_name, basic=target.basic))
+            if kind == "group":
+                for event, key, shape in item:
+                    if shape == "stub":
+                        value.append(event.render_stub(key, tz=tz, tz_name=tz_name))
+                    else:
+                        value.append(event.render(key, tz=tz, tz_name=tz_name, basic=target.basic))
             else:
                 value.append(
                     {
@@ -284,7 +292,7 @@ def calendar_view_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
                 )
     body = {"@odata.context": f"{svc.base}/$metadata#Collection(event)", "value": value}
     path = target.path_prefix + "/calendarView/delta"
-    if len(entries) > size:
+    if len(entries) > len(page):
         nxt = {**token, "a": page[-1][0], "t": _stamp(state)}
         body["@odata.nextLink"] = link(svc.base, path, {"$skiptoken": encode_token(nxt)})
     else:
