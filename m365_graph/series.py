@@ -28,8 +28,8 @@ from urllib.parse import quote, urlencode
 
 from .calendar import calendar_path, read_permission, window_params
 from .errors import BadResponse, GraphError
-from .events import read_events
-from .models import BatchRequest, GraphEvent, SkippedItem
+from .events import batch_reads, read_events
+from .models import GraphEvent, SkippedItem
 from .pull import changed_series, resolve_series
 
 if TYPE_CHECKING:
@@ -73,18 +73,11 @@ def read_instances(
         return {}
     query = urlencode({**window_params(start, end), "$top": str(INSTANCES_PAGE)})
     root = calendar_path(mailbox)
-    requests = [
-        BatchRequest(
-            id=str(index),
-            method="GET",
-            url=f"{root}/events/{quote(series_id, safe='')}/instances?{query}",
-        )
-        for index, series_id in enumerate(ids)
-    ]
+    urls = [f"{root}/events/{quote(series_id, safe='')}/instances?{query}" for series_id in ids]
     what = f"Reading the occurrences of series in the calendar of {mailbox}"
     permission = read_permission(client, mailbox)
     out: dict[str, list[GraphEvent] | GraphError | None] = {}
-    for series_id, answer in zip(ids, client.batch(requests, what=what), strict=True):
+    for series_id, answer in zip(ids, batch_reads(client, urls, what), strict=True):
         if answer.status == 404:
             out[series_id] = None
             continue
