@@ -4,6 +4,7 @@ from . import (
     test_activity_workload,
     test_busy_import,
     test_busy_security,
+    test_conformance_microsoft_calendar,
     test_connection,
     test_contacts,
     test_oauth,
