@@ -14,6 +14,7 @@ from . import (
     test_personal_account,
     test_personal_cron,
     test_personal_pull,
+    test_personal_pull_series,
     test_security,
     test_sync_run,
     test_tenant,
