@@ -228,7 +228,7 @@ def calendar_view_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
             or token.get("u") != target.user_id
             or not _alive(state, token)
         ):
-            raise sync_state_not_found()
+            raise sync_state_not_found(generation=int((token or {}).get("g") or 0))
         if delta_text:
             token = {**token, "n": state.seq, "a": ""}  # a new round starts now
     else:

@@ -169,7 +169,9 @@ def test_expired_and_invalidated_tokens_are_410(sandbox, graph):
     for link in (delta_link, next_link):
         response = graph.get(link)
         assert response.status_code == 410
-        assert response.json()["error"]["code"] == "syncStateNotFound"
+        # Outlook's own spelling and message (microsoft-graph-docs#2350).
+        assert response.json()["error"]["code"] == "SyncStateNotFound"
+        assert "sync state generation is not found" in response.json()["error"]["message"]
     # A new round works, and its token expires after 7 days on the sandbox clock.
     _, _, delta_link = _round(graph, f"/users/{ADELE}/calendarView/delta", WINDOW)
     assert graph.get(delta_link).status_code == 200
