@@ -20,6 +20,7 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import ADELE, M365SandboxCase
 
@@ -42,6 +43,12 @@ class TestMicrosoftCalendarConformance(M365SandboxCase):
         cls.ms_user = new_test_user(
             cls.env, login="ms.conformance", name="Adele (microsoft_calendar)", email=ADELE
         )
+
+    def setUp(self):
+        super().setUp()
+        state = self.sandbox.state
+        for event in state.events(ADELE):  # one sandbox per class: start each test empty
+            state.delete_event(ADELE, event["id"])
 
     def _point_microsoft_calendar_at_the_sandbox(self, token):
         """Patch microsoft_calendar's endpoints and token for this test only."""
@@ -148,3 +155,58 @@ class TestMicrosoftCalendarConformance(M365SandboxCase):
         # The single events keep their time.
         first = imported.filtered(lambda e: e.name == "Single 0")
         self.assertEqual(first.start, at(1, 9).replace(tzinfo=None))
+
+    def test_microsoft_calendar_follows_changes_and_restarts_after_expiry(self):
+        state = self.sandbox.state
+        state.add_event(ADELE, "Kick-off", at(1, 9), at(1, 10))
+        first = at(2, 14)
+        master = state.add_event(
+            ADELE,
+            "Weekly",
+            first,
+            first + timedelta(hours=1),
+            recurrence={
+                "pattern": {
+                    "type": "weekly",
+                    "interval": 1,
+                    "daysOfWeek": [first.strftime("%A").lower()],
+                },
+                "range": {
+                    "type": "numbered",
+                    "startDate": first.date().isoformat(),
+                    "numberOfOccurrences": 3,
+                },
+            },
+        )
+        token = self.sandbox.issue_user_token(ADELE, ["Calendars.ReadWrite", "User.Read"])
+        self._point_microsoft_calendar_at_the_sandbox(token)
+        user = self.ms_user.with_user(self.ms_user).sudo()
+        user._sync_microsoft_calendar()
+        Event = self.env["calendar.event"].with_context(active_test=False)
+        self.assertEqual(len(Event.search([("microsoft_id", "!=", False)])), 4)
+        self.assertTrue(user.res_users_settings_id.microsoft_calendar_sync_token)
+
+        # An incremental round: a new event, and the series renamed.
+        state.add_event(ADELE, "Follow-up", at(5, 11), at(5, 12))
+        state.update_event(ADELE, master["id"], subject="Weekly (renamed)")
+        self.sandbox.log.clear()
+        user._sync_microsoft_calendar()
+        delta = self.sandbox.log.filter(r"/me/calendarView/delta")
+        self.assertTrue(delta and all("$deltatoken" in r.query for r in delta[:1]))
+        names = sorted(Event.search([("microsoft_id", "!=", False)]).mapped("name"))
+        self.assertEqual(
+            names, ["Follow-up", "Kick-off"] + ["Weekly (renamed)"] * 3, "changes arrived"
+        )
+
+        # An expired delta token: Graph's 410 SyncStateNotFound makes it read again.
+        state.expire_delta_tokens()
+        self.sandbox.log.clear()
+        # microsoft_service logs the 410 as an error before microsoft_calendar handles it.
+        with mute_logger("odoo.addons.microsoft_account.models.microsoft_service"):
+            user._sync_microsoft_calendar()
+        statuses = [r.status for r in self.sandbox.log.filter(r"/me/calendarView/delta")]
+        self.assertEqual(statuses[0], 410)
+        self.assertIn(200, statuses[1:])
+        self.assertEqual(
+            len(Event.search([("microsoft_id", "!=", False)])), 5, "no duplicate after a restart"
+        )
