@@ -148,6 +148,13 @@ class PulledEvent:
     categories: tuple[str, ...]
     attendee_state: str
     fingerprint: str
+    #: the iCalUId of the series of an occurrence completed from its master: with
+    #: ``original_start`` it names the same occurrence in every mailbox of the meeting
+    series_ical_uid: str | None = None
+
+
+#: where :func:`fill_occurrence` keeps the master's iCalUId (not a Graph property)
+SERIES_ICAL_UID = "m365.seriesICalUId"
 
 
 def _raw_date(raw: Any, name: str, event_id: str) -> date:
@@ -244,6 +251,8 @@ def fill_occurrence(stub: GraphEvent, master: GraphEvent) -> GraphEvent:
     raw.update(stub.raw)
     raw["seriesMasterId"] = master.id
     raw["type"] = "occurrence"
+    if master.ical_uid:
+        raw[SERIES_ICAL_UID] = master.ical_uid
     if not raw.get("changeKey"):
         raw["changeKey"] = _etag_change_key(stub.raw.get("@odata.etag"))
     if not raw.get("originalStart"):
@@ -376,6 +385,7 @@ def map_event(event: GraphEvent) -> PulledEvent:
         categories=categories,
         attendee_state=state,
         fingerprint=_fingerprint(values, categories, state),
+        series_ical_uid=raw.get(SERIES_ICAL_UID) or None,
     )
 
 

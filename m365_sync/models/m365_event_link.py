@@ -84,6 +84,11 @@ class M365EventLink(models.Model):
     )
     graph_event_id = fields.Char(string="Graph event id", required=True)
     ical_uid = fields.Char(string="iCalUId", index=True)
+    series_ical_uid = fields.Char(
+        string="Series iCalUId",
+        index=True,
+        help="iCalUId of the series of an occurrence that Graph sent without its own.",
+    )
     change_key = fields.Char()
     event_type = fields.Selection(
         [
@@ -188,6 +193,7 @@ class M365EventLink(models.Model):
             "mailbox": account.graph_user_id,
             "graph_event_id": pulled.graph_id,
             "ical_uid": pulled.ical_uid,
+            "series_ical_uid": pulled.series_ical_uid,
             "change_key": pulled.change_key,
             "event_type": pulled.event_type,
             "series_master_id": pulled.series_master_id,
@@ -245,8 +251,31 @@ class M365EventLink(models.Model):
                 ]
             ):
                 twins.setdefault(link.ical_uid, link.calendar_event_id)
+        series_uids = [p.series_ical_uid for p in pulled_list if p.series_ical_uid]
+        if series_uids:
+            # An occurrence Graph sent as a stub has no iCalUId of its own: its series'
+            # iCalUId and its original start name it in every mailbox of the meeting.
+            for link in Link.search(
+                [
+                    ("user_id", "=", owner.id),
+                    ("series_ical_uid", "in", series_uids),
+                    ("account_id", "!=", account.id),
+                    ("calendar_event_id", "!=", False),
+                ]
+            ):
+                twins.setdefault(
+                    (link.series_ical_uid, link.original_start), link.calendar_event_id
+                )
+
+        def twin_key(pulled):
+            if pulled.ical_uid:
+                return pulled.ical_uid
+            if pulled.series_ical_uid and pulled.original_start:
+                return (pulled.series_ical_uid, pulled.original_start)
+            return None
+
         tags = self._m365_tag_ids(name for p in pulled_list for name in p.categories)
-        new = [p for p in pulled_list if p.ical_uid not in twins]
+        new = [p for p in pulled_list if twin_key(p) not in twins]
         Event = self.env["calendar.event"].with_env(self._m365_pull_env())
         events = Event.create([self._m365_event_values(owner, p, tags) for p in new])
         link_values = [
@@ -254,11 +283,11 @@ class M365EventLink(models.Model):
             for p, event in zip(new, events, strict=True)
         ]
         for pulled in pulled_list:
-            if pulled.ical_uid in twins:
+            if twin_key(pulled) in twins:
                 link_values.append(
                     dict(
                         self._m365_link_values(account, pulled),
-                        calendar_event_id=twins[pulled.ical_uid].id,
+                        calendar_event_id=twins[twin_key(pulled)].id,
                     )
                 )
                 stats["linked"] += 1
@@ -285,8 +314,9 @@ class M365EventLink(models.Model):
                 stats["updated"] += 1
             values = self._m365_link_values(account, pulled)
             values.pop("origin")  # an event sent from Odoo stays "from Odoo"
-            if not values["ical_uid"]:
-                values.pop("ical_uid")  # a delta stub has none: keep the one we know
+            for name in ("ical_uid", "series_ical_uid"):
+                if not values[name]:
+                    values.pop(name)  # a delta stub has no iCalUId: keep the one we know
             link.write(values)
         for pulled in plan.refresh:
             # Changed in Outlook, but not in anything Odoo shows: remember the change key.

@@ -14,7 +14,7 @@ from odoo.tests import tagged
 
 from m365_graph.pull import NO_TITLE
 
-from .common import ADELE, M365SandboxCase, PersonalSyncMixin
+from .common import ADELE, MEGAN, M365SandboxCase, PersonalSyncMixin
 from .test_personal_pull import at, weekly
 
 
@@ -146,3 +146,25 @@ class TestPersonalPullSeries(PersonalSyncMixin, M365SandboxCase):
         # 700 items (150 + 50 masters + 500 stubs) at 100 per page, a series never split.
         self.assertLessEqual(len(self.graph_calls()), 9)
         self.assertLessEqual(run.http_requests, 9)
+
+    def test_same_series_in_two_accounts_is_one_appointment_per_occurrence(self):
+        mine = self.add_series("Board", at(2, 10), 3)
+        theirs = self.sandbox.state.add_event(
+            MEGAN, "Board", at(2, 10), at(2, 11), recurrence=weekly(at(2, 10), 3), showAs="free"
+        )
+        # Exchange gives every copy of one meeting the same iCalUId (the master's here:
+        # the occurrences come as stubs, without one of their own).
+        self.sandbox.state.override_event_json(MEGAN, theirs["id"], iCalUId=mine["iCalUId"])
+        main = self.connect(ADELE)
+        second = self.connect(MEGAN)
+        self.sync(main)
+        outcome, run = self.sync(second)
+        self.assertTrue(outcome, second.last_error)
+        self.assertEqual(run.created, 0)
+        appointments = self.events(main)
+        self.assertEqual(len(appointments), 3)
+        self.assertEqual(self.events(second), appointments)
+        self.assertEqual(
+            [len(a.m365_link_ids) for a in appointments], [2, 2, 2], "one link per account"
+        )
+        self.assertEqual(set(appointments.mapped("show_as")), {"busy"}, "the main account decides")

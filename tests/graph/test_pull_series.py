@@ -85,6 +85,7 @@ def test_a_stub_takes_its_content_from_the_master():
     assert pulled.categories == ("Team",)
     assert pulled.attendee_state == "tentative"
     assert pulled.original_start == datetime(2026, 11, 9, 9)
+    assert pulled.ical_uid is None and pulled.series_ical_uid == MASTER["iCalUId"]
 
 
 def test_a_stub_of_another_series_is_refused():
