@@ -38,7 +38,7 @@ occurrence or a deleted series reaches Odoo as removals of those ids.
 What ``calendarView/delta`` really sends for a series (not what ``calendarView``
 sends): the **series master in full**, each **occurrence as a stub** — only
 ``@odata.type``, ``@odata.etag``, ``id``, ``seriesMasterId``, ``type``, ``start``,
-``end`` (microsoftgraph/microsoft-graph-docs#1716, #7632,
+``end`` (microsoftgraph/microsoft-graph-docs#1716, #7632, #22197,
 microsoftgraph/microsoft-graph-docs-contrib#34) — and each **exception in full**.
 :func:`fill_occurrence` gives a stub the content of its master (subject, body,
 location, show-as, sensitivity, categories, online meeting, the owner's answer)

@@ -7,10 +7,18 @@ Graph rules reproduced here:
   exceptions, pages 10 items by default (``$top`` or ``Prefer:
   odata.maxpagesize``) with ``$skip`` next links.
 * ``calendarView/delta`` fixes its window in the first call, refuses
-  ``$select``/``$filter``/``$orderby``/``$search``/``$expand``, pages with
-  ``$skiptoken`` and ends a round with ``$deltatoken``; later rounds return
+  ``$select``/``$filter``/``$orderby``/``$search``/``$expand`` (Graph docs,
+  "event: delta", https://learn.microsoft.com/graph/api/event-delta, whose query
+  parameters are the window and the state tokens only; DESIGN.md's Graph rules),
+  pages with ``$skiptoken`` and ends a round with ``$deltatoken``; later rounds return
   changed events and ``@removed`` for deleted ones and ones that left the
-  window; an expired or invalidated token is 410 ``syncStateNotFound``.
+  window; an expired or invalidated token is 410 ``SyncStateNotFound``
+  (microsoftgraph/microsoft-graph-docs#2350).
+* What a delta round lists is real Graph's shape, not calendarView's: series
+  masters in full, occurrences as stubs, exceptions in full, a series never
+  split across pages, a cancelled occurrence reported only through its master
+  — see :meth:`~m365_sandbox.events.Mailbox.delta_groups` for each rule and its
+  public source.
 * ``POST events`` is idempotent on ``transactionId`` per mailbox; ``PATCH``
   and ``DELETE`` honour ``If-Match`` (bare change key, quoted, or the
   ``W/"…"`` etag) with 412 ``ErrorIrresolvableConflict`` when it is stale.

@@ -363,7 +363,7 @@ class StoredEvent:
         """An occurrence the way ``calendarView/delta`` sends it: seven properties only.
 
         Source: microsoftgraph/microsoft-graph-docs-contrib#34 (the exact JSON),
-        microsoftgraph/microsoft-graph-docs#1716 and #7632. No ``changeKey``: only the
+        microsoftgraph/microsoft-graph-docs#1716, #7632 and #22197. No ``changeKey``: only the
         ``@odata.etag`` carries the version.
         """
         start, end = self.occurrence_times(key)
@@ -776,7 +776,7 @@ class Mailbox:
           as confirmed in microsoftgraph/microsoft-graph-docs#3196), its
           **occurrences as stubs** carrying only ``@odata.type``, ``@odata.etag``,
           ``id``, ``seriesMasterId``, ``type``, ``start`` and ``end``
-          (microsoftgraph/microsoft-graph-docs#1716, #7632,
+          (microsoftgraph/microsoft-graph-docs#1716, #7632, #22197,
           microsoftgraph/microsoft-graph-docs-contrib#34) and its **exceptions in
           full**. A series is never split across pages
           (microsoftgraph/microsoft-graph-docs pull request #4501, "found via
