@@ -168,3 +168,25 @@ class TestPersonalPullSeries(PersonalSyncMixin, M365SandboxCase):
             [len(a.m365_link_ids) for a in appointments], [2, 2, 2], "one link per account"
         )
         self.assertEqual(set(appointments.mapped("show_as")), {"busy"}, "the main account decides")
+
+    def test_a_failed_series_read_loses_nothing(self):
+        self.add_series("Planning", at(1, 13), 4)
+        account = self.connect()
+        self.sync(account)
+        link_before = account.sudo().delta_link
+        cancelled = self.events(account)[1]
+        self.sandbox.state.delete_event(ADELE, cancelled.m365_link_ids.graph_event_id)
+        self.sandbox.faults.add(
+            403, path=r"/instances", in_batch=True, times=None, code="ErrorAccessDenied"
+        )
+        outcome, run = self.sync(account)
+        self.assertFalse(outcome)
+        self.assertEqual(run.state, "failed")
+        self.assertIn("Calendars.Read", run.message, "the permission is named")
+        self.assertTrue(cancelled.exists(), "nothing deleted on a failed read")
+        self.assertEqual(account.sudo().delta_link, link_before, "the round is read again")
+        self.sandbox.faults.clear()
+        outcome, run = self.sync(account)
+        self.assertTrue(outcome, account.last_error)
+        self.assertRecordValues(run, [{"deleted": 1}])
+        self.assertFalse(cancelled.exists())
