@@ -724,44 +724,6 @@ class Mailbox:
         items.sort(key=lambda item: (item[0], item[1]))
         return items
 
-    def changes_since(self, seq: int, low: datetime, high: datetime):
-        """What a delta round since ``seq`` reports for the window [low, high).
-
-        Returns (updated, removed): updated is a list of (start, id, event, key)
-        like :meth:`view`; removed is a list of ids that were visible in the
-        window at ``seq`` and are not any more (deleted, cancelled or moved out).
-        This is the *calendarView* answer (every changed occurrence in full);
-        :meth:`delta_groups` is what ``calendarView/delta`` really sends.
-        """
-        updated, removed = [], []
-        for event in self.events.values():
-            if event.ver <= seq:
-                continue
-            before = event.version_at(seq)
-            old_ids = before.window_ids(low, high) if before is not None else set()
-            if event.recurrence:
-                current = event.occurrences(low, high)
-                new_ids = set()
-                for key, start, _end in current:
-                    occ = occurrence_id(event.id, key)
-                    new_ids.add(occ)
-                    exc = event.exceptions.get(key)
-                    changed = event.master_ver > seq or (exc is not None and exc.ver > seq)
-                    if changed or occ not in old_ids:
-                        updated.append((event.utc(start), occ, event, key))
-            else:
-                new_ids = event.window_ids(low, high)
-                if new_ids:
-                    updated.append((event.utc(event.start), event.id, event, None))
-            removed.extend(sorted(old_ids - new_ids))
-        for deleted_seq, event in self.tombstones:
-            if deleted_seq > seq:
-                before = event.version_at(seq)
-                if before is not None:
-                    removed.extend(sorted(before.window_ids(low, high)))
-        updated.sort(key=lambda item: (item[0], item[1]))
-        return updated, removed
-
     def delta_groups(self, seq: int | None, low: datetime, high: datetime):
         """What ``calendarView/delta`` reports since ``seq`` (``None``: a first round).
 
