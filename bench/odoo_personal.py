@@ -1,5 +1,10 @@
 """Personal sync through Odoo: the first pull of a big mailbox, then a sync without change.
 
+The sandbox answers ``calendarView/delta`` in Graph's real shape: series masters in
+full, occurrences as stubs (id, series, type, start, end, etag), so the benchmark
+also counts the appointments that came out as "(No title)" (must be 0) and how many
+stubs the delta sent.
+
 Why this file exists: the issue asks how long the first import of one account takes
 and what a no-change sync costs (HTTP round trips and wall time), measured on the
 whole path — Graph reads through the sandbox with simulated latency *and* the ORM
@@ -17,6 +22,7 @@ import argparse
 import time
 from datetime import datetime, timedelta, timezone
 
+from m365_graph.pull import NO_TITLE
 from m365_sandbox import Sandbox, bulk_seed
 
 from .common import rate
@@ -62,6 +68,7 @@ def _connect(env, sb: Sandbox, upn: str):
 
 
 def _timed_sync(env, account, sb: Sandbox):
+    """Run one sync; return the run, the time and the HTTP requests (Graph, identity)."""
     sb.log.clear()
     began = time.perf_counter()
     ok = account._m365_sync()
@@ -72,7 +79,14 @@ def _timed_sync(env, account, sb: Sandbox):
     )
     if not ok:
         raise SystemExit(f"sync failed: {account.last_error}")
-    return run, took, len(sb.log)
+    calls = [r for r in sb.log if r.batch_item_id is None]  # a $batch is one request
+    graph = sum(1 for r in calls if r.path.startswith("/v1.0/"))
+    return run, took, (graph, len(calls) - graph)
+
+
+def _http(requests_seen) -> str:
+    graph, identity = requests_seen
+    return f"{graph + identity} HTTP request(s): {graph} Graph + {identity} identity platform"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -102,26 +116,47 @@ def main(argv: list[str] | None = None) -> None:
             appointments = env["calendar.event"].search_count(
                 [("m365_link_ids.account_id", "=", account.id)]
             )
+            untitled = env["calendar.event"].search_count(
+                [("m365_link_ids.account_id", "=", account.id), ("name", "=", NO_TITLE)]
+            )
             print(
                 f"  initial pull:   {run.created} appointments created ({appointments} in Odoo) "
                 f"in {took:.1f} s = {rate(run.created, took)} appointments/s; "
-                f"{run.http_requests} Graph round trips ({requests_seen} HTTP requests incl. "
-                f"sign-in), {run.skipped} skipped"
+                f"{run.http_requests} Graph round trips ({_http(requests_seen)}), "
+                f'{run.skipped} skipped, {untitled} "{NO_TITLE}"'
             )
+            if untitled:
+                raise SystemExit(f"{untitled} appointments came out as {NO_TITLE!r}")
             run, took, requests_seen = _timed_sync(env, account, sb)
             print(
                 f"  no-change sync: {run.created + run.updated + run.deleted} writes, "
-                f"{run.http_requests} Graph round trip(s), {requests_seen} HTTP request(s), "
+                f"{run.http_requests} Graph round trip(s), {_http(requests_seen)}, "
                 f"{took * 1000:.0f} ms"
             )
             # Ten events changed in Outlook: what an ordinary 30-minute run looks like.
-            for event in sb.state.events(upn)[:10]:
+            singles_now = [e for e in sb.state.events(upn) if e["type"] == "singleInstance"]
+            for event in singles_now[:10]:
                 sb.state.update_event(upn, event["id"], subject=event["subject"] + " (moved)")
             run, took, requests_seen = _timed_sync(env, account, sb)
             print(
                 f"  10 changed:     {run.updated} updated, {run.http_requests} Graph round "
                 f"trip(s), {took * 1000:.0f} ms"
             )
+            # A series renamed and one occurrence of another cancelled in Outlook: the
+            # masters come back in the delta, their instances are read again.
+            masters = [e for e in sb.state.events(upn) if e["type"] == "seriesMaster"]
+            if len(masters) >= 2:
+                sb.state.update_event(upn, masters[0]["id"], subject="Series renamed")
+                link = env["m365.event.link"].search(
+                    [("series_master_id", "=", masters[1]["id"])], order="original_start", limit=1
+                )
+                sb.state.delete_event(upn, link.graph_event_id)
+                run, took, requests_seen = _timed_sync(env, account, sb)
+                print(
+                    f"  series changed: {run.updated} updated, {run.deleted} deleted "
+                    f"(1 renamed series, 1 cancelled occurrence), {run.http_requests} Graph "
+                    f"round trip(s), {took * 1000:.0f} ms"
+                )
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ from .pull import LinkState, PulledEvent, PullPlan, decide_removals, map_event, 
 from .push import Appointment, Attendee, BuiltPayload, build_payload, payload_hash
 from .recurrence import Recurrence, UnsupportedRecurrence
 from .retry import RetryPolicy
+from .series import SeriesCompletion, complete_series, read_instances
 from .users import USER_SELECT, get_me, get_user, get_users, users_delta
 
 __all__ = [
@@ -138,6 +139,7 @@ __all__ = [
     "Removed",
     "RetryPolicy",
     "RetrySchedule",
+    "SeriesCompletion",
     "SkippedItem",
     "SyncStateExpired",
     "TenantConfig",
@@ -159,6 +161,7 @@ __all__ = [
     "classify",
     "clock_offset",
     "coalesce",
+    "complete_series",
     "create_event",
     "decide_removals",
     "decode_claims",
@@ -182,6 +185,7 @@ __all__ = [
     "push_operations",
     "read_busy_times",
     "read_events",
+    "read_instances",
     "refresh_scopes",
     "resolve_conflict",
     "scopes_for_direction",

@@ -35,6 +35,20 @@ Outlook's patterns (with their exceptions, moved and cancelled occurrences, time
 zones) are therefore shown exactly as Outlook computes them, and a cancelled
 occurrence or a deleted series reaches Odoo as removals of those ids.
 
+What ``calendarView/delta`` really sends for a series (not what ``calendarView``
+sends): the **series master in full**, each **occurrence as a stub** — only
+``@odata.type``, ``@odata.etag``, ``id``, ``seriesMasterId``, ``type``, ``start``,
+``end`` (microsoftgraph/microsoft-graph-docs#1716, #7632, #22197,
+microsoftgraph/microsoft-graph-docs-contrib#34) — and each **exception in full**.
+:func:`fill_occurrence` gives a stub the content of its master (subject, body,
+location, show-as, sensitivity, categories, online meeting, the owner's answer)
+and its version from the ``@odata.etag`` (stubs have no ``changeKey``);
+:func:`resolve_series` does it for a whole round and names the masters that were
+not in it (the caller reads them in ``$batch``, see :mod:`.series`). A cancelled
+occurrence may be reported *only* as a change of its master (microsoft-graph-docs
+pull request #4501): :func:`changed_series` names the masters of an incremental
+round, whose instances the caller reads again.
+
 ``@removed`` in a calendarView delta means "no longer in this window" — deleted,
 cancelled, *or moved out of the window*. Removals are therefore only *candidates*:
 the caller reads them again (:func:`~m365_graph.events.read_events`) and deletes only
@@ -49,7 +63,7 @@ import html
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from .errors import BadResponse, GraphError
@@ -64,11 +78,16 @@ __all__ = [
     "PullPlan",
     "PulledEvent",
     "RemovalDecision",
+    "SeriesResolution",
     "attendee_state",
+    "changed_series",
     "decide_removals",
+    "fill_occurrence",
+    "is_stub",
     "map_event",
     "plan_pull",
     "privacy_for",
+    "resolve_series",
     "show_as_for",
 ]
 
@@ -129,6 +148,13 @@ class PulledEvent:
     categories: tuple[str, ...]
     attendee_state: str
     fingerprint: str
+    #: the iCalUId of the series of an occurrence completed from its master: with
+    #: ``original_start`` it names the same occurrence in every mailbox of the meeting
+    series_ical_uid: str | None = None
+
+
+#: where :func:`fill_occurrence` keeps the master's iCalUId (not a Graph property)
+SERIES_ICAL_UID = "m365.seriesICalUId"
 
 
 def _raw_date(raw: Any, name: str, event_id: str) -> date:
@@ -166,6 +192,142 @@ def _original_start(raw: Mapping[str, Any], event_id: str) -> datetime | None:
         return naive_utc(parse_iso_utc(value, "originalStart"))
     except BadResponse as exc:
         raise BadResponse(f"event {event_id!r}: {exc.message}", field="originalStart") from exc
+
+
+# ----------------------------------------------------------------- series in a delta round
+
+#: what a stub carries; everything else an occurrence shows comes from its master
+STUB_PROPERTIES = frozenset(
+    {"@odata.type", "@odata.etag", "id", "seriesMasterId", "type", "start", "end"}
+)
+#: master properties that describe the master itself, never one of its occurrences
+_MASTER_OWN = frozenset(
+    {
+        "@odata.context",
+        "@odata.etag",
+        "@odata.type",
+        "changeKey",
+        "createdDateTime",
+        "iCalUId",
+        "id",
+        "originalStart",
+        "recurrence",
+        "seriesMasterId",
+        "transactionId",
+        "type",
+        "webLink",
+    }
+)
+# Properties that a full occurrence always has and a stub never has.
+_CONTENT = ("subject", "showAs", "sensitivity", "body", "categories", "isAllDay")
+
+
+def is_stub(event: GraphEvent) -> bool:
+    """True for an occurrence that came without its content (a delta stub)."""
+    return event.event_type == "occurrence" and not any(k in event.raw for k in _CONTENT)
+
+
+def _etag_change_key(etag: Any) -> str | None:
+    # Graph's ETag is W/"<changeKey>".
+    if not isinstance(etag, str) or not etag.strip():
+        return None
+    value = etag.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"') or None
+
+
+def fill_occurrence(stub: GraphEvent, master: GraphEvent) -> GraphEvent:
+    """The occurrence ``stub`` with its series master's content.
+
+    The stub keeps its own id, type, start and end; its change key is the one in its
+    ``@odata.etag``; an occurrence (not an exception) starts where the pattern puts
+    it, so its ``originalStart`` is its start. The master's ``iCalUId`` is not the
+    occurrence's and is left out.
+    """
+    if stub.series_master_id and master.id != stub.series_master_id:
+        raise ValueError(f"{master.id!r} is not the series of occurrence {stub.id!r}")
+    raw = {k: v for k, v in master.raw.items() if k not in _MASTER_OWN}
+    raw.update(stub.raw)
+    raw["seriesMasterId"] = master.id
+    raw["type"] = "occurrence"
+    if master.ical_uid:
+        raw[SERIES_ICAL_UID] = master.ical_uid
+    if not raw.get("changeKey"):
+        raw["changeKey"] = _etag_change_key(stub.raw.get("@odata.etag"))
+    if not raw.get("originalStart"):
+        raw["originalStart"] = stub.start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return GraphEvent.from_graph(raw)
+
+
+@dataclass
+class SeriesResolution:
+    """A delta round's items with every stub completed, or what is still needed.
+
+    ``items``: single instances, exceptions, masters and completed occurrences;
+    ``missing_masters``: masters of stubs that were not in the round (read them);
+    ``waiting``: the stubs waiting for those masters.
+    """
+
+    items: list[GraphEvent] = field(default_factory=list)
+    missing_masters: list[str] = field(default_factory=list)
+    waiting: list[GraphEvent] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+
+
+def resolve_series(
+    items: Iterable[GraphEvent],
+    masters: Mapping[str, GraphEvent | GraphError | None] | None = None,
+) -> SeriesResolution:
+    """Complete the stubs of a round from the masters in it or in ``masters``.
+
+    ``masters`` are masters read separately (``None`` = 404: the series is gone, its
+    stubs are dropped — the deletion reaches Odoo as removals; an error leaves the
+    stub unusable, skipped with the reason). Without an answer for a master, its
+    stubs wait and the master is named in ``missing_masters``.
+    """
+    items = list(items)
+    extra = dict(masters or {})
+    known = {e.id: e for e in items if e.event_type == "seriesMaster"}
+    out = SeriesResolution()
+    missing: dict[str, None] = {}
+    for event in items:
+        if not is_stub(event):
+            out.items.append(event)
+            continue
+        master_id = event.series_master_id
+        if not master_id:
+            out.skipped.append(SkippedItem(event.id, "an occurrence without its series id"))
+            continue
+        master = known.get(master_id)
+        if master is None and master_id in extra:
+            answer = extra[master_id]
+            if answer is None:
+                continue  # the series was deleted meanwhile
+            if not isinstance(answer, GraphEvent):
+                out.skipped.append(SkippedItem(event.id, f"could not read its series: {answer}"))
+                continue
+            master = answer
+        if master is None:
+            missing.setdefault(master_id)
+            out.waiting.append(event)
+            continue
+        try:
+            out.items.append(fill_occurrence(event, master))
+        except (BadResponse, ValueError) as exc:
+            out.skipped.append(SkippedItem(event.id, str(getattr(exc, "message", exc))))
+    out.missing_masters = list(missing)
+    return out
+
+
+def changed_series(items: Iterable[GraphEvent]) -> list[str]:
+    """Ids of the series masters in a round: whose instances an incremental round re-reads.
+
+    A cancelled occurrence may reach a delta round only as a change of its master
+    (microsoft-graph-docs pull request #4501, "No indication is given for a deleted
+    occurrence"): the master's change is the signal to read its instances again.
+    """
+    return list(dict.fromkeys(e.id for e in items if e.event_type == "seriesMaster"))
 
 
 def _fingerprint(values: Mapping[str, Any], categories: Iterable[str], state: str) -> str:
@@ -223,6 +385,7 @@ def map_event(event: GraphEvent) -> PulledEvent:
         categories=categories,
         attendee_state=state,
         fingerprint=_fingerprint(values, categories, state),
+        series_ical_uid=raw.get(SERIES_ICAL_UID) or None,
     )
 
 

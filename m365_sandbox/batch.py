@@ -6,7 +6,10 @@ to the version root, and items with a body must say their ``Content-Type``.
 Answers come back as ``{"responses": [{"id", "status", "headers", "body"}]}``
 in *any* order (the sandbox shuffles them with a seeded RNG so clients that
 match by position break here as they would on Graph). ``dependsOn`` orders
-execution; an item whose dependency failed answers 424 Failed Dependency.
+execution; an item whose dependency failed answers 424 Failed Dependency
+(Graph docs, "Combine multiple HTTP requests using JSON batching",
+https://learn.microsoft.com/graph/json-batching: "If an individual request
+fails, any request that depends on that request fails with status code 424").
 
 Each item is a full Graph request for routing, permissions, faults and the
 request log. Items to the same mailbox count as concurrent requests to it,

@@ -7,10 +7,18 @@ Graph rules reproduced here:
   exceptions, pages 10 items by default (``$top`` or ``Prefer:
   odata.maxpagesize``) with ``$skip`` next links.
 * ``calendarView/delta`` fixes its window in the first call, refuses
-  ``$select``/``$filter``/``$orderby``/``$search``/``$expand``, pages with
-  ``$skiptoken`` and ends a round with ``$deltatoken``; later rounds return
+  ``$select``/``$filter``/``$orderby``/``$search``/``$expand`` (Graph docs,
+  "event: delta", https://learn.microsoft.com/graph/api/event-delta, whose query
+  parameters are the window and the state tokens only; DESIGN.md's Graph rules),
+  pages with ``$skiptoken`` and ends a round with ``$deltatoken``; later rounds return
   changed events and ``@removed`` for deleted ones and ones that left the
-  window; an expired or invalidated token is 410 ``syncStateNotFound``.
+  window; an expired or invalidated token is 410 ``SyncStateNotFound``
+  (microsoftgraph/microsoft-graph-docs#2350).
+* What a delta round lists is real Graph's shape, not calendarView's: series
+  masters in full, occurrences as stubs, exceptions in full, a series never
+  split across pages, a cancelled occurrence reported only through its master
+  — see :meth:`~m365_sandbox.events.Mailbox.delta_groups` for each rule and its
+  public source.
 * ``POST events`` is idempotent on ``transactionId`` per mailbox; ``PATCH``
   and ``DELETE`` honour ``If-Match`` (bare change key, quoted, or the
   ``W/"…"`` etag) with 412 ``ErrorIrresolvableConflict`` when it is stale.
@@ -228,7 +236,7 @@ def calendar_view_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
             or token.get("u") != target.user_id
             or not _alive(state, token)
         ):
-            raise sync_state_not_found()
+            raise sync_state_not_found(generation=int((token or {}).get("g") or 0))
         if delta_text:
             token = {**token, "n": state.seq, "a": ""}  # a new round starts now
     else:
@@ -257,23 +265,31 @@ def calendar_view_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
     after = str(token.get("a", ""))
     with state.lock:
         box = state.mailbox(target.user_id)
-        if token["q"] < 0:
-            updated, removed = box.view(low, high), []
-        else:
-            updated, removed = box.changes_since(token["q"], low, high)
-        # Keyset paging on (start, id): changes between two pages never push an
+        groups, removed = box.delta_groups(None if token["q"] < 0 else token["q"], low, high)
+        # Keyset paging on (start, group id): changes between two pages never push an
         # unchanged event past the page boundary (changed ones come back next round).
         entries = sorted(
-            [(f"0|{item[0].isoformat()}|{item[1]}", "event", item) for item in updated]
+            [(f"0|{start.isoformat()}|{gid}", "group", parts) for start, gid, parts in groups]
             + [(f"1|{event_id}", "removed", event_id) for event_id in removed]
         )
         entries = [entry for entry in entries if entry[0] > after]
-        page = entries[:size]
+        # A series is never split across pages: a page ends before a group that
+        # would not fit, unless the page is still empty (then it holds the group).
+        page, count = [], 0
+        for entry in entries:
+            weight = len(entry[2]) if entry[1] == "group" else 1
+            if page and count + weight > size:
+                break
+            page.append(entry)
+            count += weight
         value = []
         for _key, kind, item in page:
-            if kind == "event":
-                _start, _id, event, key = item
-                value.append(event.render(key, tz=tz, tz_name=tz_name, basic=target.basic))
+            if kind == "group":
+                for event, key, shape in item:
+                    if shape == "stub":
+                        value.append(event.render_stub(key, tz=tz, tz_name=tz_name))
+                    else:
+                        value.append(event.render(key, tz=tz, tz_name=tz_name, basic=target.basic))
             else:
                 value.append(
                     {
@@ -284,7 +300,7 @@ def calendar_view_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
                 )
     body = {"@odata.context": f"{svc.base}/$metadata#Collection(event)", "value": value}
     path = target.path_prefix + "/calendarView/delta"
-    if len(entries) > size:
+    if len(entries) > len(page):
         nxt = {**token, "a": page[-1][0], "t": _stamp(state)}
         body["@odata.nextLink"] = link(svc.base, path, {"$skiptoken": encode_token(nxt)})
     else:

@@ -19,6 +19,11 @@ def _utc_now() -> datetime:
 class GraphError(Exception):
     """A Graph error: ``{"error": {"code", "message", "innerError": {…}}}``.
 
+    Shape from the Graph docs, "Microsoft Graph error responses and resource
+    types" (https://learn.microsoft.com/graph/errors): ``code`` and ``message``,
+    and an ``innerError`` with the ``request-id``, ``client-request-id`` and
+    ``date`` of the failed request (also sent as the ``request-id`` header).
+
     ``headers`` lets a handler add e.g. ``Retry-After`` to the answer.
     """
 
@@ -100,9 +105,22 @@ def item_not_found() -> GraphError:
     return GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
 
 
-def sync_state_not_found() -> GraphError:
-    # Real services send 410 Gone with "SyncStateNotFound"/"syncStateNotFound";
-    # clients must compare the code case-insensitively and start a new round.
+def sync_state_not_found(generation: int | None = None) -> GraphError:
+    """410 Gone for an expired or invalid delta token.
+
+    Outlook (calendarView/delta, ``generation`` given) answers ``SyncStateNotFound``
+    with "The sync state generation is not found; generation=…" — the exact body in
+    microsoftgraph/microsoft-graph-docs#2350 and odoo/odoo#142153 (Odoo's own
+    ``microsoft_calendar`` matches that code). The directory (users/delta) spells it
+    ``syncStateNotFound``. Clients must compare codes case-insensitively.
+    """
+    if generation is not None:
+        return GraphError(
+            410,
+            "SyncStateNotFound",
+            f"The sync state generation is not found; generation={generation};"
+            f"[highest={generation + 1}][{generation + 1}].",
+        )
     return GraphError(
         410,
         "syncStateNotFound",

@@ -359,6 +359,36 @@ class StoredEvent:
 
     # -- rendering -------------------------------------------------------
 
+    def render_stub(self, key: datetime, *, tz=UTC, tz_name: str = "UTC") -> dict:
+        """An occurrence the way ``calendarView/delta`` sends it: seven properties only.
+
+        Source: microsoftgraph/microsoft-graph-docs-contrib#34 (the exact JSON),
+        microsoftgraph/microsoft-graph-docs#1716, #7632 and #22197. No ``changeKey``: only the
+        ``@odata.etag`` carries the version.
+        """
+        start, end = self.occurrence_times(key)
+        if self.all_day:
+            start_out, end_out = floating(start, tz_name), floating(end, tz_name)
+        else:
+            start_out = date_time_time_zone(start, tz, tz_name)
+            end_out = date_time_time_zone(end, tz, tz_name)
+        stub = {
+            "@odata.type": "#microsoft.graph.event",
+            "@odata.etag": f'W/"{self.change_key}"',
+            "id": occurrence_id(self.id, key),
+            "seriesMasterId": self.id,
+            "type": "occurrence",
+            "start": start_out,
+            "end": end_out,
+        }
+        for name in ("start", "end"):  # forced raw JSON reaches the stub's own properties
+            if name in self.overrides:
+                if self.overrides[name] is None:
+                    stub.pop(name)
+                else:
+                    stub[name] = copy.deepcopy(self.overrides[name])
+        return stub
+
     def render(
         self,
         key: datetime | None = None,
@@ -694,38 +724,97 @@ class Mailbox:
         items.sort(key=lambda item: (item[0], item[1]))
         return items
 
-    def changes_since(self, seq: int, low: datetime, high: datetime):
-        """What a delta round since ``seq`` reports for the window [low, high).
+    def delta_groups(self, seq: int | None, low: datetime, high: datetime):
+        """What ``calendarView/delta`` reports since ``seq`` (``None``: a first round).
 
-        Returns (updated, removed): updated is a list of (start, id, event, key)
-        like :meth:`view`; removed is a list of ids that were visible in the
-        window at ``seq`` and are not any more (deleted, cancelled or moved out).
+        Returns ``(groups, removed)``. A group is ``(start, group id, parts)``, the
+        unit a page never splits; ``parts`` are ``(event, key, shape)`` with shape
+        ``"full"`` or ``"stub"``. Real Graph behaviour emulated here:
+
+        * A single instance is one group with its full item.
+        * A series is one group: its **master in full** (type ``seriesMaster``;
+          Graph lists it although it is not itself in the view —
+          https://developer.microsoft.com/en-us/graph/docs/concepts/delta_query_events
+          as confirmed in microsoftgraph/microsoft-graph-docs#3196), its
+          **occurrences as stubs** carrying only ``@odata.type``, ``@odata.etag``,
+          ``id``, ``seriesMasterId``, ``type``, ``start`` and ``end``
+          (microsoftgraph/microsoft-graph-docs#1716, #7632, #22197,
+          microsoftgraph/microsoft-graph-docs-contrib#34) and its **exceptions in
+          full**. A series is never split across pages
+          (microsoftgraph/microsoft-graph-docs pull request #4501, "found via
+          experimentation").
+        * Later rounds: a series whose master changed is sent again as a whole
+          group; a changed exception alone comes in full on its own; a
+          **cancelled occurrence is not reported** as ``@removed`` — only its
+          master comes again ("No indication is given for a deleted occurrence",
+          microsoft-graph-docs pull request #4501; the Microsoft Tech Community
+          thread "Receiving notification for deleted non series-master events":
+          the occurrence simply disappears from ``/instances``). A client must
+          take the master's change as the signal to re-read its instances.
+          Occurrences that a pattern change removed are not reported either; an
+          exception moved out of the window and a deleted series are
+          ``@removed`` (the series with its master and the occurrences that
+          were in the window).
         """
-        updated, removed = [], []
+        groups, removed = [], []
         for event in self.events.values():
-            if event.ver <= seq:
+            if seq is not None and event.ver <= seq:
                 continue
-            before = event.version_at(seq)
-            old_ids = before.window_ids(low, high) if before is not None else set()
-            if event.recurrence:
-                current = event.occurrences(low, high)
-                new_ids = set()
-                for key, start, _end in current:
-                    occ = occurrence_id(event.id, key)
-                    new_ids.add(occ)
-                    exc = event.exceptions.get(key)
-                    changed = event.master_ver > seq or (exc is not None and exc.ver > seq)
-                    if changed or occ not in old_ids:
-                        updated.append((event.utc(start), occ, event, key))
-            else:
-                new_ids = event.window_ids(low, high)
-                if new_ids:
-                    updated.append((event.utc(event.start), event.id, event, None))
-            removed.extend(sorted(old_ids - new_ids))
-        for deleted_seq, event in self.tombstones:
-            if deleted_seq > seq:
-                before = event.version_at(seq)
-                if before is not None:
-                    removed.extend(sorted(before.window_ids(low, high)))
-        updated.sort(key=lambda item: (item[0], item[1]))
-        return updated, removed
+            before = event.version_at(seq) if seq is not None else None
+            if not event.recurrence:
+                old_ids = before.window_ids(low, high) if before is not None else set()
+                if _overlaps(event.utc(event.start), event.utc(event.end), low, high):
+                    groups.append((event.utc(event.start), event.id, [(event, None, "full")]))
+                elif event.id in old_ids:
+                    removed.append(event.id)
+                if before is not None and before.recurrence:
+                    removed.extend(sorted(old_ids - {event.id}))  # a series made single
+                continue
+            current = event.occurrences(low, high)
+            master_changed = (
+                seq is None or event.master_ver > seq or before is None or before.recurrence is None
+            )
+            if master_changed:
+                if not current:
+                    if before is not None and before.window_ids(low, high):
+                        removed.extend(sorted(before.window_ids(low, high)))
+                    continue
+                parts = [(event, None, "full")]
+                for key, _start, _end in current:
+                    shape = "full" if key in event.exceptions else "stub"
+                    parts.append((event, key, shape))
+                groups.append((event.utc(current[0][1]), event.id, parts))
+                continue
+            old_ids = before.window_ids(low, high)
+            if any(cancel_seq > seq for cancel_seq in event.cancelled.values()):
+                # Cancelling an occurrence changes the master, and that is all Graph says.
+                first = current[0][1] if current else event.start
+                groups.append((event.utc(first), event.id, [(event, None, "full")]))
+            new_ids = set()
+            for key, start, _end in current:
+                occ = occurrence_id(event.id, key)
+                new_ids.add(occ)
+                exc = event.exceptions.get(key)
+                if (exc is not None and exc.ver > seq) or occ not in old_ids:
+                    shape = "full" if exc is not None else "stub"
+                    groups.append((event.utc(start), occ, [(event, key, shape)]))
+            # An exception moved out of the window has left it: reported like Graph does.
+            removed.extend(
+                sorted(
+                    occ
+                    for occ in old_ids - new_ids
+                    if (parsed := parse_occurrence_id(occ))
+                    and event.key_for(parsed[1]) in event.exceptions
+                )
+            )
+        if seq is not None:
+            for deleted_seq, event in self.tombstones:
+                if deleted_seq > seq:
+                    before = event.version_at(seq)
+                    if before is not None:
+                        ids = before.window_ids(low, high)
+                        if before.recurrence and ids:
+                            ids.add(event.id)
+                        removed.extend(sorted(ids))
+        groups.sort(key=lambda group: (group[0], group[1]))
+        return groups, removed

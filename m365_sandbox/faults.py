@@ -14,8 +14,10 @@ from __future__ import annotations
 import random
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
+from email.utils import formatdate
 
 KINDS = ("status", "drop", "drop_after", "latency")
 
@@ -41,6 +43,7 @@ class Fault:
     times: int | None = 1
     probability: float | None = None
     retry_after: float | int | None = None
+    retry_after_date: bool = False
     code: str | None = None
     message: str | None = None
     delay: float | None = None
@@ -71,9 +74,19 @@ class Fault:
         return self.code or code, self.message or message
 
     def headers(self) -> dict:
+        """``Retry-After`` in seconds, or as an HTTP date when ``retry_after_date``.
+
+        RFC 9110 §10.2.3 allows both forms (``delay-seconds`` or ``HTTP-date``);
+        Graph's throttling guidance ("Microsoft Graph throttling guidance",
+        learn.microsoft.com/graph/throttling) tells clients to honour the header,
+        and services behind Graph (SharePoint, Azure front doors) send either form,
+        so a client must read both.
+        """
         if self.retry_after is None:
             return {}
         value = self.retry_after
+        if self.retry_after_date:
+            return {"Retry-After": formatdate(time.time() + float(value), usegmt=True)}
         text = str(int(value)) if float(value).is_integer() else str(value)
         return {"Retry-After": text}
 
@@ -101,6 +114,7 @@ class FaultInjector:
         times: int | None = 1,
         probability: float | None = None,
         retry_after: float | int | None = None,
+        retry_after_date: bool = False,
         code: str | None = None,
         kind: str = "status",
         delay: float | None = None,
@@ -110,9 +124,10 @@ class FaultInjector:
         """Add a fault.
 
         kind: "status" answers ``status`` with Graph's error body (``code`` and
-        ``Retry-After`` optional); "drop" closes the connection without an answer
-        and without doing the work; "drop_after" does the work, then closes the
-        connection; "latency" sleeps ``delay`` seconds then serves normally.
+        ``Retry-After`` optional; ``retry_after_date`` sends it as an HTTP date);
+        "drop" closes the connection without an answer and without doing the work;
+        "drop_after" does the work, then closes the connection; "latency" sleeps
+        ``delay`` seconds then serves normally.
         ``times=None`` fires without limit; ``probability`` fires at random
         (seeded); ``after=N`` lets the first N matching requests through (a failure
         in the middle of a paged read). A drop matched by a batch item drops the
@@ -129,6 +144,7 @@ class FaultInjector:
             times=times,
             probability=probability,
             retry_after=retry_after,
+            retry_after_date=retry_after_date,
             code=code,
             message=message,
             delay=delay,

@@ -369,6 +369,18 @@ class IdentityPlatform:
             return self._error_redirect(
                 params, "access_denied", 50057, "The user account is disabled."
             )
+        if user.foreign and kind not in ("common", "organizations"):
+            # Microsoft Entra docs, "Error AADSTS50020 - User account from identity
+            # provider does not exist in tenant".
+            return self._error_redirect(
+                params,
+                "access_denied",
+                50020,
+                f"User account '{user.props['userPrincipalName']}' from identity provider "
+                f"'https://sts.windows.net/{user.home_tenant}/' does not exist in tenant "
+                f"'{self.state.display_name}' and cannot access the application "
+                f"'{app.client_id}'({app.display_name}) in that tenant.",
+            )
         user_id = user.props["id"]
         if default:
             graph = (
@@ -413,9 +425,9 @@ class IdentityPlatform:
     def _signed_in(self, chosen: str | None, login_hint: str | None):
         state = self.state
         if chosen:
-            return state.user_record(chosen)
+            return state.sign_in_record(chosen)
         if not state.signed_in_user and login_hint:
-            record = state.user_record(login_hint)
+            record = state.sign_in_record(login_hint)
             if record is not None:
                 return record
         return state.default_signed_in_user()
@@ -666,7 +678,7 @@ class IdentityPlatform:
                         "The Code_Verifier does not match the code_challenge supplied in the "
                         "authorization request.",
                     )
-            record = state.user_record(grant["user_id"])
+            record = state.sign_in_record(grant["user_id"])
             if record is None or not record.props.get("accountEnabled", True):
                 raise IdentityError(400, "invalid_grant", 50057, "The user account is disabled.")
             if not set(grant["scopes"]) <= state.consented_scopes(grant["user_id"], app.client_id):
@@ -715,7 +727,7 @@ class IdentityPlatform:
                     "inactive "
                     "for too long, or it has already been redeemed.",
                 )
-            record = state.user_record(grant["user_id"])
+            record = state.sign_in_record(grant["user_id"])
             if record is None or not record.props.get("accountEnabled", True):
                 raise IdentityError(400, "invalid_grant", 50057, "The user account is disabled.")
             graph, oidc, default, other = split_scopes(form.get("scope"))
@@ -741,6 +753,10 @@ class IdentityPlatform:
         now = state.now()
         lifetime = state.access_token_lifetime
         user = record.props
+        # The tenant signed into (tid) and the account's home tenant (utid): they
+        # differ for a guest; both are the other tenant's for a foreign account.
+        tid = record.home_tenant if record.foreign else state.tenant_id
+        utid = record.home_tenant or state.tenant_id
         scp = sorted(graph) + sorted(oidc & {"openid", "profile", "email"})
         result = {
             "token_type": "Bearer",
@@ -748,7 +764,7 @@ class IdentityPlatform:
             "expires_in": lifetime,
             "ext_expires_in": lifetime,
             "access_token": self.sandbox.tokens.access_token(
-                tenant_id=state.tenant_id,
+                tenant_id=tid,
                 client_id=app.client_id,
                 app_name=app.display_name,
                 now=now,
@@ -771,7 +787,7 @@ class IdentityPlatform:
             result["refresh_token"] = refresh
         if "openid" in oidc:
             result["id_token"] = self.sandbox.tokens.id_token(
-                tenant_id=state.tenant_id,
+                tenant_id=tid,
                 client_id=app.client_id,
                 user=user,
                 now=now,
@@ -780,6 +796,6 @@ class IdentityPlatform:
                 with_email="email" in oidc,
             )
         if form.get("client_info") == "1":
-            info = json.dumps({"uid": user["id"], "utid": state.tenant_id}).encode()
+            info = json.dumps({"uid": user["id"], "utid": utid}).encode()
             result["client_info"] = _b64(info)
         return result

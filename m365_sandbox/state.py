@@ -124,7 +124,30 @@ class App:
 
 
 class UserRecord:
-    __slots__ = ("changed", "created_seq", "has_mailbox", "props", "room", "ver")
+    """A user: Graph properties plus what the identity platform knows of them.
+
+    ``home_tenant``: the tenant the account belongs to. For a member it is this
+    tenant (``None``); for a *guest* (B2B: ``userType`` ``Guest``, a
+    ``…#EXT#@<tenant domain>`` UPN) it is the guest's own organisation, which the
+    identity platform reports as the ``utid`` of ``client_info`` (msal's home
+    account id ``<oid>.<utid>``) while the id token's ``tid`` is the tenant signed
+    into (Microsoft identity platform docs, "ID token claims reference": ``tid``
+    is the tenant the user is signing in to; MSAL docs, "Accounts and tenant
+    profiles": the home account is that of the home tenant). ``foreign``: a user of
+    *another* tenant who is not in this directory at all (see
+    :meth:`TenantState.add_foreign_user`).
+    """
+
+    __slots__ = (
+        "changed",
+        "created_seq",
+        "foreign",
+        "has_mailbox",
+        "home_tenant",
+        "props",
+        "room",
+        "ver",
+    )
 
     def __init__(self, props: dict, has_mailbox: bool, room: dict | None, seq: int):
         self.props = props
@@ -133,6 +156,19 @@ class UserRecord:
         self.ver = seq
         self.created_seq = seq
         self.changed: dict[str, int] = {}
+        self.home_tenant: str | None = None
+        self.foreign = False
+
+
+def _home_tenant_of_guest(upn: str) -> str:
+    """A stable tenant id for a guest's own organisation, from its ``#EXT#`` UPN.
+
+    ``jordan.miller_fabrikam.com#EXT#@contoso.onmicrosoft.com`` → the tenant of
+    ``fabrikam.com`` (the part after the last ``_`` before ``#EXT#``).
+    """
+    local = upn.split("#EXT#", 1)[0]
+    domain = local.rsplit("_", 1)[-1] if "_" in local else local
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, domain.lower()))
 
 
 def _ascii(text: str) -> str:
@@ -178,6 +214,8 @@ class TenantState:
         self.add_app(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)
         self._users: dict[str, UserRecord] = {}
         self._upn: dict[str, str] = {}
+        # Accounts of other tenants: they can sign in (common/organizations), no more.
+        self._foreign: dict[str, UserRecord] = {}
         self._user_tombstones: list[tuple[int, str, str, int]] = []  # seq, id, reason, created_seq
         self.mailboxes: dict[str, Mailbox] = {}
         # Sign-in page behaviour.
@@ -296,6 +334,45 @@ class TenantState:
         with self.lock:
             return self._record(ref)
 
+    def sign_in_record(self, ref: str) -> UserRecord | None:
+        """The account ``ref`` names for a sign-in: a user here, or of another tenant."""
+        with self.lock:
+            record = self._record(ref)
+            if record is not None:
+                return record
+            lowered = str(ref).lower()
+            for foreign in self._foreign.values():
+                if lowered in (foreign.props["id"], foreign.props["userPrincipalName"].lower()):
+                    return foreign
+            return None
+
+    def add_foreign_user(self, display_name: str, upn: str, tenant_id: str | None = None) -> dict:
+        """An account of *another* tenant (``tenant_id``, a new GUID by default).
+
+        It is not in this directory (``/users`` does not list it, it has no mailbox
+        here). Through the multi-tenant endpoints (``common``, ``organizations``) it
+        signs in with its own tenant: the id token's ``tid`` and ``client_info``'s
+        ``utid`` are ``tenant_id``, so a client configured for this tenant must refuse
+        it. Through this tenant's own endpoint the identity platform refuses it with
+        ``AADSTS50020`` (Microsoft Entra docs, "Error AADSTS50020 - User account from
+        identity provider does not exist in tenant").
+        """
+        with self.lock:
+            user_id = self.new_guid()
+            props = {
+                "id": user_id,
+                "displayName": display_name,
+                "userPrincipalName": upn,
+                "mail": upn,
+                "accountEnabled": True,
+                "userType": "Member",
+            }
+            record = UserRecord(props, False, None, self.next_seq())
+            record.home_tenant = tenant_id or self.new_guid()
+            record.foreign = True
+            self._foreign[user_id] = record
+            return dict(props)
+
     def _require(self, ref: str) -> UserRecord:
         record = self._record(ref)
         if record is None:
@@ -371,6 +448,8 @@ class TenantState:
                 raise TypeError(f"unknown user properties: {sorted(unknown)}")
             props.update(copy.deepcopy(extra))
             record = UserRecord(props, has_mailbox, copy.deepcopy(room), self.next_seq())
+            if user_type == "Guest":
+                record.home_tenant = _home_tenant_of_guest(upn)
             self._users[user_id] = record
             self._upn[upn.lower()] = user_id
             if has_mailbox:
@@ -474,7 +553,7 @@ class TenantState:
     def default_signed_in_user(self) -> UserRecord | None:
         with self.lock:
             if self.signed_in_user:
-                return self._record(self.signed_in_user)
+                return self.sign_in_record(self.signed_in_user)
             for record in self._users.values():
                 p = record.props
                 if (

@@ -19,6 +19,11 @@ plan of ``m365_graph.pull`` (Odoo code never reads Graph JSON):
 * the same meeting seen through two accounts of one user (same iCalUId) is one
   appointment with two links; the user's main account (else the oldest) decides
   its values;
+* occurrences of a series arrive as stubs (Graph's real delta shape): they take
+  their content from their master (``m365_graph.complete_series``); a series
+  master in a later round is the signal that one of its occurrences may have been
+  cancelled (Graph reports that only through the master), so its instances are
+  read again and what Odoo has of it and they no longer list is re-read;
 * ``@removed`` items are re-read before deleting anything, because an event that
   merely left the window is reported exactly like a deleted one; a deleted series
   takes all its occurrences with it, also those outside the window;
@@ -36,6 +41,7 @@ from odoo.exceptions import AccessError
 from m365_graph import (
     LinkState,
     calendar_view_delta,
+    complete_series,
     decide_removals,
     plan_pull,
     pull_window,
@@ -94,6 +100,11 @@ class M365EventLink(models.Model):
     )
     graph_event_id = fields.Char(string="Graph event id", required=True)
     ical_uid = fields.Char(string="iCalUId", index=True)
+    series_ical_uid = fields.Char(
+        string="Series iCalUId",
+        index=True,
+        help="iCalUId of the series of an occurrence that Graph sent without its own.",
+    )
     change_key = fields.Char()
     event_type = fields.Selection(
         [
@@ -221,6 +232,7 @@ class M365EventLink(models.Model):
             "mailbox": account.graph_user_id,
             "graph_event_id": pulled.graph_id,
             "ical_uid": pulled.ical_uid,
+            "series_ical_uid": pulled.series_ical_uid,
             "change_key": pulled.change_key,
             "event_type": pulled.event_type,
             "series_master_id": pulled.series_master_id,
@@ -278,8 +290,31 @@ class M365EventLink(models.Model):
                 ]
             ):
                 twins.setdefault(link.ical_uid, link.calendar_event_id)
+        series_uids = [p.series_ical_uid for p in pulled_list if p.series_ical_uid]
+        if series_uids:
+            # An occurrence Graph sent as a stub has no iCalUId of its own: its series'
+            # iCalUId and its original start name it in every mailbox of the meeting.
+            for link in Link.search(
+                [
+                    ("user_id", "=", owner.id),
+                    ("series_ical_uid", "in", series_uids),
+                    ("account_id", "!=", account.id),
+                    ("calendar_event_id", "!=", False),
+                ]
+            ):
+                twins.setdefault(
+                    (link.series_ical_uid, link.original_start), link.calendar_event_id
+                )
+
+        def twin_key(pulled):
+            if pulled.ical_uid:
+                return pulled.ical_uid
+            if pulled.series_ical_uid and pulled.original_start:
+                return (pulled.series_ical_uid, pulled.original_start)
+            return None
+
         tags = self._m365_tag_ids(name for p in pulled_list for name in p.categories)
-        new = [p for p in pulled_list if p.ical_uid not in twins]
+        new = [p for p in pulled_list if twin_key(p) not in twins]
         Event = self.env["calendar.event"].with_env(self._m365_pull_env())
         events = Event.create([self._m365_event_values(owner, p, tags) for p in new])
         link_values = [
@@ -287,11 +322,11 @@ class M365EventLink(models.Model):
             for p, event in zip(new, events, strict=True)
         ]
         for pulled in pulled_list:
-            if pulled.ical_uid in twins:
+            if twin_key(pulled) in twins:
                 link_values.append(
                     dict(
                         self._m365_link_values(account, pulled),
-                        calendar_event_id=twins[pulled.ical_uid].id,
+                        calendar_event_id=twins[twin_key(pulled)].id,
                     )
                 )
                 stats["linked"] += 1
@@ -318,6 +353,9 @@ class M365EventLink(models.Model):
                 stats["updated"] += 1
             values = self._m365_link_values(account, pulled)
             values.pop("origin")  # an event sent from Odoo stays "from Odoo"
+            for name in ("ical_uid", "series_ical_uid"):
+                if not values[name]:
+                    values.pop(name)  # a delta stub has no iCalUId: keep the one we know
             link.write(values)
         for pulled in plan.refresh:
             # Changed in Outlook, but not in anything Odoo shows: remember the change key.
@@ -385,12 +423,16 @@ class M365EventLink(models.Model):
             page_size=PAGE_SIZE,
         )
         full_round = baseline or result.restarted
+        # Occurrences come as stubs: their content is their master's. An incremental
+        # round re-reads the instances of the series it names (cancellations).
+        series = complete_series(client, "me", result.items, start, end, reread=not full_round)
+        items = series.items
         Link = self.sudo()
         stats = Counter()
-        for item in result.skipped:
+        for item in result.skipped + series.skipped:
             run._m365_count(skipped_reason=f"{item.id or 'item'}: {item.reason}")
 
-        wanted = [e.id for e in result.items] + [r.id for r in result.removed]
+        wanted = [e.id for e in items] + [r.id for r in result.removed]
         links = {
             link.graph_event_id: link
             for link in Link.search(
@@ -400,7 +442,7 @@ class M365EventLink(models.Model):
         known = {
             gid: LinkState(gid, link.change_key, link.pulled_hash) for gid, link in links.items()
         }
-        plan = plan_pull(result.items, result.removed, known)
+        plan = plan_pull(items, result.removed, known)
         for item in plan.skipped:
             run._m365_count(skipped_reason=f"{item.id}: {item.reason}")
         self._m365_create(account, plan.create, stats)
@@ -410,10 +452,26 @@ class M365EventLink(models.Model):
         self._m365_check_removed(
             account, client, {gid: links[gid] for gid in plan.verify}, stats, run
         )
+        if series.instances:
+            # A re-read series lists all its occurrences in the window: those Odoo has
+            # and it no longer lists may have been cancelled — re-read, 404 deletes.
+            listed = set().union(*(ids or () for ids in series.instances.values()))
+            stale = Link.search(
+                [
+                    ("account_id", "=", account.id),
+                    ("series_master_id", "in", list(series.instances)),
+                    ("graph_event_id", "not in", list(listed)),
+                    ("calendar_event_id.start", "<", _naive(end)),
+                    ("calendar_event_id.stop", ">=", _naive(start)),
+                ]
+            )
+            self._m365_check_removed(
+                account, client, {link.graph_event_id: link for link in stale}, stats, run
+            )
         if full_round and result.complete:
             # A full round lists everything in the window: what Odoo has there and
             # Graph did not return may be gone — re-read it, never delete on a replay.
-            seen = {event.id for event in result.items}
+            seen = {event.id for event in items}
             unseen = Link.search(
                 [
                     ("account_id", "=", account.id),

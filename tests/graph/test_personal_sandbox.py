@@ -13,6 +13,7 @@ from m365_graph import (
     PermissionMissing,
     ReconnectNeeded,
     calendar_view_delta,
+    complete_series,
     create_event,
     decide_removals,
     event_payload,
@@ -24,7 +25,7 @@ from m365_graph import (
     refresh_scopes,
     scopes_for_direction,
 )
-from m365_graph.pull import LinkState
+from m365_graph.pull import NO_TITLE, LinkState
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 NOW = datetime.now(timezone.utc)
@@ -99,7 +100,15 @@ def test_pull_round_with_series_all_day_and_private(sb, config, policy, down_acc
     start, end = pull_window(NOW, 30, 365)
     first = calendar_view_delta(client, "me", start, end)
     assert first.complete
-    plan = plan_pull(first.items, first.removed, {})
+    # Real delta shape: the master in full, the occurrences as stubs.
+    stubs = [e for e in first.items if e.series_master_id == series["id"]]
+    assert [e.subject for e in stubs] == [None] * 4
+    assert any(e.id == series["id"] and e.event_type == "seriesMaster" for e in first.items)
+    before = len(sb.log)
+    completed = complete_series(client, "me", first.items, start, end, reread=False)
+    assert len(sb.log) == before  # the master was in the round: no extra request
+    plan = plan_pull(completed.items, first.removed, {})
+    assert NO_TITLE not in {p.values["name"] for p in plan.create}
     by_name = {}
     for pulled in plan.create:
         by_name.setdefault(pulled.values["name"], []).append(pulled)
@@ -122,10 +131,20 @@ def test_pull_round_with_series_all_day_and_private(sb, config, policy, down_acc
     state.update_event(ADELE, standalone, start=far, end=far + timedelta(hours=1))
     known = {p.graph_id: LinkState(p.graph_id, p.change_key, p.fingerprint) for p in plan.create}
     second = calendar_view_delta(client, "me", delta_link=first.delta_link)
-    plan2 = plan_pull(second.items, second.removed, known)
-    assert sorted(plan2.verify) == sorted([cancelled, standalone])
-    decision = decide_removals(read_events(client, "me", plan2.verify))
+    # The cancellation is not reported: only the master comes again, and its
+    # instances, read again, no longer list the cancelled occurrence.
+    assert cancelled not in {r.id for r in second.removed}
+    assert series["id"] in {e.id for e in second.items}
+    completed2 = complete_series(client, "me", second.items, start, end, reread=True)
+    instances = completed2.instances[series["id"]]
+    assert cancelled not in instances and len(instances) == 3
+    plan2 = plan_pull(completed2.items, second.removed, known)
+    assert plan2.verify == [standalone]
+    candidates = [p.graph_id for p in by_name["Weekly"] if p.graph_id not in instances]
+    assert candidates == [cancelled]
+    decision = decide_removals(read_events(client, "me", plan2.verify + candidates))
     assert decision.delete == [cancelled]
+    assert plan2.writes == 0  # the other occurrences are unchanged
     assert [e.id for e in decision.moved] == [standalone]
     assert map_event(decision.moved[0]).values["start"] == far.replace(tzinfo=None)
 
