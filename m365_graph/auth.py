@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -199,6 +198,7 @@ def build_msal_app(
     *,
     token_cache: msal.TokenCache | None = None,
     session: requests.Session | None = None,
+    retry: RetryPolicy | None = None,
 ) -> msal.ConfidentialClientApplication:
     """A ``ConfidentialClientApplication`` for ``config``, errors mapped to the taxonomy.
 
@@ -208,7 +208,7 @@ def build_msal_app(
     """
     if not config.client_secret:
         raise AuthError("The client secret is not set in the Microsoft 365 settings.")
-    http = IdentityHttp(session or PinnedSession(config.ca_bundle, config.timeout), config)
+    http = IdentityHttp(session or PinnedSession(config.ca_bundle, config.timeout), config, retry)
     microsoft = _is_microsoft_authority(config)
     try:
         return msal.ConfidentialClientApplication(
@@ -270,7 +270,7 @@ def _call_identity(config: TenantConfig, func: Callable[[], Any], what: str) -> 
         raise error_from_identity(
             str(exc), tenant=config.tenant, client_id=config.client_id
         ) from exc
-    except (json.JSONDecodeError, RecursionError, TypeError, KeyError, AttributeError) as exc:
+    except (ValueError, RecursionError, TypeError, KeyError, AttributeError) as exc:
         # e.g. an answer that is not JSON, or "expires_in": "soon" (msal int()s it).
         raise Transient(
             f"{what}: the identity platform's answer could not be read "
@@ -301,17 +301,19 @@ class AppTokenProvider:
         *,
         session: requests.Session | None = None,
         keep: bool = True,
+        retry: RetryPolicy | None = None,
     ):
         self.config = config
         self._session = session
         self.keep = keep
+        self.retry = retry
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
 
     def _get_app(self) -> msal.ConfidentialClientApplication:
         if self._app is None and not self.keep:
             # A fresh app and token (Test connection: the roles granted right now).
-            self._app = build_msal_app(self.config, session=self._session)
+            self._app = build_msal_app(self.config, session=self._session, retry=self.retry)
         if self._app is None:
             key = _app_key(self.config)
             with _APPS_LOCK:
@@ -319,7 +321,9 @@ class AppTokenProvider:
             if app is None:
                 # Its own session: the app outlives the job (and its closed session).
                 app = build_msal_app(
-                    self.config, session=PinnedSession(self.config.ca_bundle, self.config.timeout)
+                    self.config,
+                    session=PinnedSession(self.config.ca_bundle, self.config.timeout),
+                    retry=self.retry,
                 )
                 with _APPS_LOCK:
                     app = _APPS.setdefault(key, app)
@@ -378,8 +382,10 @@ class DelegatedTokenProvider:
         scopes: Sequence[str] = PERSONAL_SCOPES,
         on_cache_change: Callable[[str], None] | None = None,
         session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
     ):
         self.config = config
+        self.retry = retry
         self.home_account_id = home_account_id
         self.username = username
         self.scopes = tuple(scopes)
@@ -405,11 +411,22 @@ class DelegatedTokenProvider:
 
     def _get_app(self) -> msal.ConfidentialClientApplication:
         if self._app is None:
-            self._app = build_msal_app(self.config, token_cache=self._cache, session=self._session)
+            self._app = build_msal_app(
+                self.config, token_cache=self._cache, session=self._session, retry=self.retry
+            )
         return self._app
 
     def _account(self, app: msal.ConfidentialClientApplication) -> dict[str, Any]:
-        accounts = app.get_accounts(username=self.username) if self.username else app.get_accounts()
+        try:
+            accounts = (
+                app.get_accounts(username=self.username) if self.username else app.get_accounts()
+            )
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            # A cache blob that is JSON but not msal's shape.
+            raise ReconnectNeeded(
+                "The stored Microsoft 365 sign-in of this account is unreadable; the user "
+                "must connect the account again."
+            ) from exc
         if self.home_account_id:
             accounts = [a for a in accounts if a.get("home_account_id") == self.home_account_id]
         if not accounts:

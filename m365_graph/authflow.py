@@ -120,6 +120,13 @@ def finish_auth_code_flow(
             cache = msal.SerializableTokenCache()
     app = build_msal_app(config, token_cache=cache, session=session)
     response = _plain_params(query_params)
+    if response.get("state") != flow.get("state"):
+        # Checked here as well as by msal: msal says so with a ValueError, which must
+        # not be confused with an unreadable answer of the identity platform.
+        raise AuthError(
+            "The sign-in answer does not belong to the sign-in started in this browser session "
+            "(state mismatch); start connecting the account again."
+        )
     try:
         result = _call_identity(
             config,

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import requests
+
 from .auth import AppTokenProvider
 from .claims import decode_claims
 from .client import GraphClient
@@ -121,6 +123,7 @@ def check_connection(
     features: Iterable[str] | None = None,
     redirect_uri: str | None = None,
     retry: RetryPolicy | None = None,
+    session: requests.Session | None = None,
 ) -> ConnectionReport:
     """Sign in with the client credentials and report what the app may do.
 
@@ -137,7 +140,7 @@ def check_connection(
         ca_bundle=ca_bundle,
         timeout=timeout,  # type: ignore[arg-type]  # normalised by TenantConfig
     )
-    session = PinnedSession(config.ca_bundle, config.timeout)
+    session = session or PinnedSession(config.ca_bundle, config.timeout)
     provider = AppTokenProvider(config, session=session, keep=False)
     claims = decode_claims(provider.get_token())
     check_token_tenant(claims, config)

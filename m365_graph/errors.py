@@ -230,7 +230,7 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     try:
         for key, value in headers.items():
             if str(key).lower() == name:
-                return str(value) if value else None
+                return _short(value)
     except (AttributeError, TypeError):
         return None
     return None
@@ -239,7 +239,7 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
 def _short(value: Any, limit: int = 100) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
-    text = str(value).strip()
+    text = clean_text(str(value)).strip()
     return text[:limit] or None
 
 

@@ -59,7 +59,7 @@ def iana_to_windows(name: str) -> str | None:
 def resolve_zone(name: str) -> tzinfo:
     """A ``tzinfo`` for a Graph ``timeZone`` value; ``ValueError`` if unknown."""
     clean = (name or "").strip() if isinstance(name, str) else ""
-    if clean.lower() in _UTC_NAMES:
+    if not clean or clean.lower() in _UTC_NAMES:  # no zone given: Graph's default, UTC
         return timezone.utc
     iana = windows_to_iana(clean) or clean
     if not _ZONE_KEY.fullmatch(iana):
