@@ -6,6 +6,7 @@ from . import (
     test_busy_security,
     test_connection,
     test_contacts,
+    test_graph_outage,
     test_oauth,
     test_outbox,
     test_outbox_faults,
