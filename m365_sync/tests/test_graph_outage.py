@@ -266,3 +266,26 @@ class TestDrainOutage(OutboxMixin, M365SandboxCase):
         self.assertEqual(batches, m365_outbox.DRAIN_BUDGET["max_failures"])
         self.assertEqual(len(self.queued()), 100)
         self.assertEqual(set(self.queued().mapped("state")), {"pending"})
+
+
+class TestContactOutage(M365SandboxCase):
+    def setUp(self):
+        super().setUp()
+        self.tenant.contact_sync = True
+        self.Sync = self.env["m365.contact.sync"]
+        self.patch(type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: float("inf"))
+        self.clock = FakeClock()
+        self.patch(graph_client, "RetryPolicy", _policy_factory(self.clock, RetryPolicy))
+
+    def test_a_long_retry_after_storm_ends_at_the_wait_budget(self):
+        self.patch(type(self.Sync), "_m365_page_size", 3)
+        self.sandbox.faults.add(429, path=r"/users/delta", after=1, times=None, retry_after=30)
+        run = self.Sync._m365_sync(self.tenant)
+        self.assertEqual(run.state, "failed")
+        self.assertTrue(
+            run.message.startswith("Failed — Microsoft Graph unavailable."), run.message
+        )
+        self.assertIn("budget of 60 s", run.message)
+        self.assertIn("the next run reads these changes again", run.message)
+        self.assertEqual(self.clock.slept, [30.0, 30.0], "the third wait would pass the budget")
+        self.assertEqual(self.sandbox.log.count(r"/users/delta"), 4)

@@ -402,3 +402,28 @@ def test_connection_check_with_a_foreign_tenant_token():
     with pytest.raises(AuthError, match="issued a token of tenant 99999999"):
         check_connection(TENANT, "client-id", "secret", AUTHORITY, BASE, session=session)
     assert not [c for c in session.calls if c.url.startswith(BASE)], "Graph never called"
+
+
+# ----------------------------------------------------------------- outbox decisions
+
+
+def test_outbox_waits_for_graph_without_sending_more():
+    from m365_graph.outbox import WAIT_GRAPH, PushOperation, classify, push_operations
+
+    clock = Clock()
+    client, session = client_with(
+        lambda call: graph_error(503, "ServiceUnavailable"),
+        clock,
+        Budget(max_wait=45, max_failures=6),
+        max_attempts=3,
+    )
+    ops = [
+        PushOperation(str(n), "create", {"subject": "x"}, transaction_id=f"t{n}")
+        for n in range(100)
+    ]
+    results = push_operations(client, "me", ops)
+    assert len(results) == 100
+    assert len(session.calls) == 6  # two $batch calls of 3 attempts, then the breaker
+    kinds = [classify(r.error) for r in results]
+    assert kinds[:40] == ["retry"] * 40
+    assert kinds[40:] == [WAIT_GRAPH] * 60
