@@ -309,6 +309,7 @@ class AppTokenProvider:
         self.retry = retry
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
+        self._refused_noted = False
 
     def _get_app(self) -> msal.ConfidentialClientApplication:
         if self._app is None and not self.keep:
@@ -354,6 +355,21 @@ class AppTokenProvider:
                 client_id=self.config.client_id,
             )
         return result["access_token"]
+
+    def token_refused(self) -> None:
+        """Graph refused a request (403): the kept token may predate a new consent.
+
+        Its roles are fixed when it is issued, so an administrator's consent only
+        shows in a new token. The kept token is dropped once per provider (once per
+        job): the next request — or the next job — signs in again.
+        """
+        with self._lock:
+            if self._refused_noted or self._app is None:
+                return
+            self._refused_noted = True
+            cache = self._app.token_cache
+            for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+                cache.remove_at(item)
 
     def claims(self) -> dict[str, Any]:
         """Claims of the current access token (``roles``, ``tid``, ``appid``…)."""

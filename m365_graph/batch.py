@@ -239,6 +239,8 @@ def _run_chunk(
         for req in pending:
             if req.id not in retry_ids:
                 done(req, answers[req.id], failed_dep.get(req.id))
+        if any(answers[r.id]["status"] == 403 for r in pending):
+            client.note_refused()
         if not retry:
             client.budget.succeeded()
             break

@@ -370,6 +370,8 @@ class GraphClient:
                 continue
             if status >= 400:
                 self.counters.add(failed=1)
+                if status == 403:
+                    self.note_refused()
                 raise error_from_response(
                     status,
                     content,
@@ -381,6 +383,12 @@ class GraphClient:
                     host=self.host,
                 )
             return GraphResponse(status, resp.headers, self._decode(content, status, what), target)
+
+    def note_refused(self) -> None:
+        """A 403 (also inside ``$batch``): a kept app token may predate a new consent."""
+        refused = getattr(self.token_provider, "token_refused", None)
+        if refused is not None:
+            refused()
 
     def _wait(self, what: str, seconds: float, last: str) -> None:
         """Sleep before a retry, unless the job's budget says Graph is unavailable."""

@@ -111,15 +111,19 @@ def _when(obj: Mapping[str, Any], name: str, kind: str) -> datetime:
         raise BadResponse(f"{_where(kind, obj)}: {exc.message}", field=exc.field) from exc
 
 
-def _floating(obj: Mapping[str, Any], name: str, kind: str) -> datetime:
-    """Midnight UTC of the wall-clock date of an all-day event's ``start``/``end``."""
-    moment = _when(obj, name, kind)  # validates the value and its zone
+def _floating(obj: Mapping[str, Any], name: str) -> datetime | None:
+    """Midnight UTC of the wall-clock date of an all-day ``start``/``end`` given at
+    midnight (in whatever zone); ``None`` when the wall-clock time is not midnight.
+
+    Called after :func:`_when` validated the value and its zone."""
     raw = obj[name].get("dateTime")
     try:
-        day = date.fromisoformat(raw[:10])
+        wall = datetime.fromisoformat(raw[:19])
     except (TypeError, ValueError):
-        day = moment.date()
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        return None
+    if wall.time() != datetime.min.time():
+        return None
+    return datetime(wall.year, wall.month, wall.day, tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------- users
@@ -215,14 +219,17 @@ class BusySlot:
         obj = require_object(obj, "an event object")
         k = "event"
         all_day = bool(_bool(obj, "isAllDay", k))
+        start, end = _when(obj, "start", k), _when(obj, "end", k)
         if all_day:
-            # An all-day event covers whole calendar days wherever it is read: its
-            # dates are the wall-clock dates Graph gives, whatever the zone (a zone
-            # other than UTC would otherwise shift it off midnight and it would not
-            # count). Stored as UTC midnights.
-            start, end = _floating(obj, "start", k), _floating(obj, "end", k)
-        else:
-            start, end = _when(obj, "start", k), _when(obj, "end", k)
+            # An all-day event covers whole calendar days wherever it is read: when
+            # Graph gives it from midnight to midnight in any zone, its days are
+            # those wall-clock dates (converting them to UTC would move it off
+            # midnight and it would not count). Stored as UTC midnights. One that
+            # is not at midnight on the wall clock stays as converted and is
+            # refused by the workload's checks.
+            floating = _floating(obj, "start"), _floating(obj, "end")
+            if floating[0] is not None and floating[1] is not None:
+                start, end = floating
         if end < start:
             raise BadResponse(f"{_where(k, obj)} ends before it starts", field="end")
         return cls(

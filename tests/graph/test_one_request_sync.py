@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from m365_graph import GraphClient, calendar_view_delta, pull_window, refresh_scopes
+from m365_graph import GraphClient, GraphError, calendar_view_delta, pull_window, refresh_scopes
 from m365_graph.auth import forget_apps
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
@@ -63,3 +63,20 @@ def test_app_tokens_are_kept_per_process(sb, config, policy):
     token_requests = [r for r in sb.log if r.path.endswith("/token")]
     discovery = [r for r in sb.log if "openid-configuration" in r.path]
     assert len(token_requests) == 1 and len(discovery) == 1
+
+
+def test_a_refusal_drops_the_kept_token_so_a_new_consent_shows(sb, config, policy):
+    """Roles are fixed in a token: after a 403 the next job signs in again, once."""
+    forget_apps()
+    sb.state.set_app_roles(["Calendars.ReadWrite"])
+    with GraphClient.for_app(config, retry=policy) as client:
+        try:
+            client.get_json("/users", params={"$top": "1"}, permission="User.Read.All")
+        except GraphError as exc:
+            assert exc.status == 403
+        else:
+            raise AssertionError("the app lacks User.Read.All")
+    sb.state.set_app_roles(["Calendars.ReadWrite", "User.Read.All"])  # admin consents
+    with GraphClient.for_app(config, retry=policy) as client:
+        client.get_json("/users", params={"$top": "1"})
+    assert len([r for r in sb.log if r.path.endswith("/token")]) == 2

@@ -239,6 +239,19 @@ def test_all_day_events_in_any_zone_count(zone):
     assert slot.dates == (datetime(2024, 5, 1).date(), datetime(2024, 5, 3).date())
 
 
+def test_all_day_event_off_midnight_on_the_wall_clock_is_still_refused():
+    slot = BusySlot.from_graph(
+        {
+            "id": "e2",
+            "isAllDay": True,
+            "showAs": "oof",
+            "start": {"dateTime": "2026-03-31T22:00:00.0000000", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-04-01T22:00:00.0000000", "timeZone": "UTC"},
+        }
+    )
+    assert "midnight to midnight" in check_slot(slot)
+
+
 @pytest.mark.parametrize(
     "zone",
     [
