@@ -49,6 +49,7 @@ __all__ = [
     "IdentityHttp",
     "TokenProvider",
     "build_msal_app",
+    "forget_app",
     "forget_apps",
     "msal_scopes",
 ]
@@ -98,6 +99,15 @@ _APPS_LOCK = threading.Lock()
 def _app_key(config: TenantConfig) -> tuple[Any, ...]:
     secret = hashlib.sha256((config.client_secret or "").encode("utf-8", "replace")).hexdigest()
     return (config.authority, config.client_id, secret, config.ca_bundle, config.timeout)
+
+
+def forget_app(config: TenantConfig) -> None:
+    """Drop the kept app of ``config``: its next job signs in anew (new roles show)."""
+    with _APPS_LOCK:
+        app = _APPS.pop(_app_key(config), None)
+    if app is not None:
+        with contextlib.suppress(requests.RequestException, OSError):
+            app.http_client.close()
 
 
 def forget_apps() -> None:

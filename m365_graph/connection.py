@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from .auth import AppTokenProvider
+from .auth import AppTokenProvider, forget_app
 from .claims import decode_claims
 from .client import GraphClient
 from .config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig, is_guid
@@ -144,6 +144,8 @@ def check_connection(
     provider = AppTokenProvider(config, session=session, keep=False)
     claims = decode_claims(provider.get_token())
     check_token_tenant(claims, config)
+    # Typically pressed after granting consent: the jobs' kept token is replaced too.
+    forget_app(config)
     roles = claims.get("roles") or []
     granted = frozenset(str(r) for r in roles) if isinstance(roles, list) else frozenset()
     rows = check_permissions(FEATURES if features is None else features, granted)
