@@ -86,10 +86,37 @@ PAGE = st.sampled_from(
 ).flatmap(lambda s: mutated(s, max_mutations=5))
 
 
+LINKS = {
+    "foreign": "https://evil.example/v1.0/me/calendarView/delta?$skiptoken=x",
+    "repeat": f"{BASE}/me/calendarView/delta?$skiptoken=again",
+    "bad": "https://[bad/v1.0/me/calendarView/delta",
+    "spaced": f"{BASE}/me/calendarView/delta?$skiptoken=a b",
+    "next": f"{BASE}/me/calendarView/delta?$skiptoken=",
+}
+LINK = st.sampled_from([None, None, "keep", *LINKS])
+
+
+def _relink(bodies, links):
+    """Point the pages' next links at other hosts, repeats, broken URLs — or fine ones."""
+    out = []
+    for n, (body, link) in enumerate(zip(bodies, links, strict=False)):
+        page = body
+        if isinstance(body, dict) and link not in (None, "keep"):
+            page = dict(body)
+            page.pop("@odata.deltaLink", None)
+            page["@odata.nextLink"] = LINKS[link] + (str(n) if link == "next" else "")
+        out.append(page)
+    return out + list(bodies[len(out) :])
+
+
 @FUZZ
-@given(st.lists(ANSWER, min_size=1, max_size=8), st.lists(PAGE, min_size=1, max_size=8))
-def test_fuzz_delta_round_never_stores_a_refused_link(answers, bodies):
-    client, waits = _client(answers, bodies)
+@given(
+    st.lists(ANSWER, min_size=1, max_size=8),
+    st.lists(PAGE, min_size=1, max_size=8),
+    st.lists(LINK, max_size=8),
+)
+def test_fuzz_delta_round_never_stores_a_refused_link(answers, bodies, links):
+    client, waits = _client(answers, _relink(bodies, links))
     result = only_graph_errors(
         client.delta_round, "/me/calendarView/delta", parse=GraphEvent.from_graph, what="fuzz"
     )
