@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-#: Examples per fuzz test; 18 tests run ``make test``'s ≥ 10,000 in total.
+#: Examples per fuzz test: 17 fuzz tests x 600 = 10,200 examples per ``make test``.
 FUZZ_EXAMPLES = int(os.environ.get("M365_FUZZ_EXAMPLES", "600"))
 
 FUZZ = settings(

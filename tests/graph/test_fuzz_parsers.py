@@ -231,3 +231,21 @@ def test_fuzz_json_decoding(doc, damage):
     for text in _walk_strings(decoded):
         _storable(text)
     assert clean_json(decoded) == decoded
+
+
+def test_every_run_fuzzes_at_least_ten_thousand_examples():
+    """The issue asks for ≥ 10,000 examples per ``make test`` across all parsers."""
+    import os
+
+    from . import test_fuzz_client
+
+    total = 0
+    for module in (test_fuzz_client, globals()):
+        names = module if isinstance(module, dict) else vars(module)
+        for test in list(names.values()):
+            settings_ = getattr(test, "_hypothesis_internal_use_settings", None)
+            if getattr(test, "is_hypothesis_test", False) and settings_ is not None:
+                total += settings_.max_examples
+    if "M365_FUZZ_EXAMPLES" not in os.environ:
+        assert total >= 10_000, total
+    assert total > 0
