@@ -165,8 +165,10 @@ class M365TokenRotation(models.Model):
 
     @api.model
     def _m365_gc(self):
-        accounts = self.env["m365.account"].sudo().with_context(active_test=False).search([])
-        self.sudo().search([("account_id", "not in", accounts.ids)]).unlink()
+        rotations = self.sudo().search([("account_id", "!=", False)])
+        Account = self.env["m365.account"].sudo().with_context(active_test=False)
+        alive = set(Account.search([("id", "in", rotations.mapped("account_id"))]).ids)
+        rotations.filtered(lambda r: r.account_id not in alive).unlink()
 
 
 class M365Account(models.Model):

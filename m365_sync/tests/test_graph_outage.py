@@ -134,6 +134,17 @@ class TestRotatedTokensSurvive(PersonalSyncMixin, M365SandboxCase):
             "never read back",
         )
 
+    def test_rotations_of_removed_accounts_are_deleted(self):
+        account = self.connect(ADELE)
+        Rotation = self.env["m365.token.rotation"].sudo()
+        kept = Rotation.create({"account_id": account.id, "token_cache": "x", "saved_at": 1.0})
+        orphan = Rotation.create(
+            {"account_id": account.id + 10_000, "token_cache": "y", "saved_at": 1.0}
+        )
+        Rotation._m365_gc()
+        self.assertTrue(kept.exists())
+        self.assertFalse(orphan.exists())
+
     def test_a_sync_keeps_both_copies_in_step(self):
         account = self.connect(ADELE)
         self.addCleanup(self.second.forget, account.id)
