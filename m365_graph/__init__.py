@@ -32,6 +32,7 @@ from .errors import (
     BadResponse,
     ConsentRequired,
     GraphError,
+    GraphUnavailable,
     NotFound,
     PermissionMissing,
     PreconditionFailed,
@@ -85,7 +86,7 @@ from .personal import (
 from .pull import LinkState, PulledEvent, PullPlan, decide_removals, map_event, plan_pull
 from .push import Appointment, Attendee, BuiltPayload, build_payload, payload_hash
 from .recurrence import Recurrence, UnsupportedRecurrence
-from .retry import RetryPolicy
+from .retry import Budget, RetryPolicy
 from .series import SeriesCompletion, complete_series, read_instances
 from .users import USER_SELECT, get_me, get_user, get_users, users_delta
 
@@ -108,6 +109,7 @@ __all__ = [
     "BadResponse",
     "BatchRequest",
     "BatchResponse",
+    "Budget",
     "BuiltPayload",
     "BusySlot",
     "ConflictDecision",
@@ -121,6 +123,7 @@ __all__ = [
     "GraphError",
     "GraphEvent",
     "GraphResponse",
+    "GraphUnavailable",
     "GraphUser",
     "LinkState",
     "MailboxCalendar",

@@ -22,6 +22,8 @@ login.microsoftonline.com and rejected).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -33,17 +35,22 @@ from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
 from .claims import decode_claims
 from .config import TenantConfig
-from .errors import AuthError, ReconnectNeeded, error_from_identity
+from .errors import AuthError, GraphError, ReconnectNeeded, Transient, error_from_identity
 from .errors import transient_from_exception as _transient
 from .http import PinnedSession, host_of
+from .retry import Budget, RetryPolicy
+from .text import decode_json
 
 __all__ = [
     "PERSONAL_SCOPES",
     "SHARED_SCOPES",
     "AppTokenProvider",
     "DelegatedTokenProvider",
+    "IdentityHttp",
     "TokenProvider",
     "build_msal_app",
+    "forget_app",
+    "forget_apps",
     "msal_scopes",
 ]
 
@@ -79,20 +86,139 @@ def _is_microsoft_authority(config: TenantConfig) -> bool:
     return (urlsplit(config.authority_host).hostname or "").lower() in WELL_KNOWN_AUTHORITY_HOSTS
 
 
+#: msal's ``http_cache``, shared by every msal app of this process: it keeps the
+#: identity platform's OpenID configuration (and instance metadata) for a day, so
+#: building an app for a run costs no request (a no-change sync is one request).
+HTTP_CACHE: dict[Any, Any] = {}
+#: App-only msal apps kept per process (their in-memory token cache with them), by
+#: authority, client id, secret digest and TLS settings.
+_APPS: dict[tuple[Any, ...], msal.ConfidentialClientApplication] = {}
+_APPS_LOCK = threading.Lock()
+
+
+def _app_key(config: TenantConfig) -> tuple[Any, ...]:
+    secret = hashlib.sha256((config.client_secret or "").encode("utf-8", "replace")).hexdigest()
+    return (config.authority, config.client_id, secret, config.ca_bundle, config.timeout)
+
+
+def forget_app(config: TenantConfig) -> None:
+    """Drop the kept app of ``config``: its next job signs in anew (new roles show)."""
+    with _APPS_LOCK:
+        app = _APPS.pop(_app_key(config), None)
+    if app is not None:
+        with contextlib.suppress(requests.RequestException, OSError):
+            app.http_client.close()
+
+
+def forget_apps() -> None:
+    """Drop the kept msal apps and the shared http cache (tests, a changed CA bundle)."""
+    with _APPS_LOCK:
+        for app in _APPS.values():
+            with contextlib.suppress(requests.RequestException, OSError):
+                app.http_client.close()
+        _APPS.clear()
+        HTTP_CACHE.clear()
+
+
+class IdentityHttp:
+    """The HTTP client msal gets: the pinned session plus retries like Graph's.
+
+    msal does not retry (its docs leave it to the given ``http_client``): a proxy's
+    503, a dropped connection or an HTML page from a load balancer would reach msal
+    raw — ``HTTPError``, ``JSONDecodeError``. Here 429/5xx and dropped connections are
+    retried with the same :class:`~m365_graph.retry.RetryPolicy` as Graph's (bounded
+    attempts, ``Retry-After`` as seconds or HTTP date, a small wait budget), answers
+    that are not JSON count as failed too, and what still fails is raised as
+    :class:`~m365_graph.errors.Transient` in plain words.
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        config: TenantConfig,
+        retry: RetryPolicy | None = None,
+        max_wait: float = 30.0,
+    ):
+        self.session = session
+        self.config = config
+        self.retry = retry or RetryPolicy(max_attempts=4, backoff_max=8.0, max_retry_after=20.0)
+        self.max_wait = max_wait
+        self.host = host_of(config.authority_host)
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._send("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self._send("POST", url, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        policy = self.retry
+        budget = Budget(max_wait=self.max_wait, max_failures=None)
+        what = "Signing in to Microsoft 365"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                resp = self.session.request(method, url, allow_redirects=False, **kwargs)
+            except requests.RequestException as exc:
+                if attempt >= policy.max_attempts or not budget.allow_wait(policy.backoff(attempt)):
+                    raise _transient(
+                        exc,
+                        host=self.host,
+                        timeout=self.config.timeout,
+                        what=what,
+                        attempts=attempt,
+                    ) from exc
+                policy.sleep(policy.backoff(attempt))
+                continue
+            status = resp.status_code
+            usable = _readable_json(resp.content)
+            if status < 500 and status != 429 and usable:
+                return resp
+            retry_after = policy.retry_after(resp.headers)
+            wait = policy.delay(attempt, retry_after)
+            if policy.should_give_up(attempt, retry_after) or not budget.allow_wait(wait):
+                answer = f"HTTP {status}" + ("" if usable else ", not a JSON answer")
+                tries = f" after {attempt} attempts" if attempt > 1 else ""
+                raise Transient(
+                    f"{what}: the identity platform ({self.host}) had a temporary failure"
+                    f"{tries} ({answer}); the next run tries again.",
+                    host=self.host,
+                    status=status,
+                    retry_after=retry_after,
+                    attempts=attempt,
+                    detail=answer,
+                )
+            policy.sleep(wait)
+
+
+def _readable_json(content: bytes) -> bool:
+    try:
+        value = decode_json(content or b"null")
+    except ValueError:
+        return False
+    return value is None or isinstance(value, dict)
+
+
 def build_msal_app(
     config: TenantConfig,
     *,
     token_cache: msal.TokenCache | None = None,
     session: requests.Session | None = None,
+    retry: RetryPolicy | None = None,
 ) -> msal.ConfidentialClientApplication:
     """A ``ConfidentialClientApplication`` for ``config``, errors mapped to the taxonomy.
 
-    msal fetches the tenant's OpenID configuration while constructing the app, so an
-    unknown tenant or an unreachable authority already fails here.
+    msal reads the tenant's OpenID configuration while constructing the app — from
+    :data:`HTTP_CACHE` after the first time in this process —, so an unknown tenant
+    or an unreachable authority already fails here.
     """
     if not config.client_secret:
         raise AuthError("The client secret is not set in the Microsoft 365 settings.")
-    http = session or PinnedSession(config.ca_bundle, config.timeout)
+    http = IdentityHttp(session or PinnedSession(config.ca_bundle, config.timeout), config, retry)
     microsoft = _is_microsoft_authority(config)
     try:
         return msal.ConfidentialClientApplication(
@@ -101,17 +227,24 @@ def build_msal_app(
             authority=config.authority,
             token_cache=token_cache,
             http_client=http,
+            http_cache=HTTP_CACHE,
             # Instance discovery asks login.microsoftonline.com whether the authority
             # is known; a sandbox or custom host is not, so skip it for those.
             instance_discovery=None if microsoft else False,
             validate_authority=microsoft,
         )
+    except GraphError:
+        raise
     except requests.RequestException as exc:
         raise _transient(
             exc,
             host=host_of(config.authority_host),
             timeout=config.timeout,
             what="Signing in to Microsoft 365",
+        ) from exc
+    except msal.exceptions.MsalError as exc:
+        raise error_from_identity(
+            str(exc), tenant=config.tenant, client_id=config.client_id
         ) from exc
     except ValueError as exc:
         # msal raises ValueError("... OIDC Discovery failed ... AADSTS90002 ...") for an
@@ -134,36 +267,86 @@ def build_msal_app(
 
 
 def _call_identity(config: TenantConfig, func: Callable[[], Any], what: str) -> Any:
-    """Run an msal call, turning network failures into :class:`Transient`."""
+    """Run an msal call; only the taxonomy leaves (network failures → :class:`Transient`,
+    msal's service errors → :class:`AuthError`, unreadable answers → :class:`Transient`)."""
+    host = host_of(config.authority_host)
     try:
         return func()
+    except GraphError:
+        raise
     except requests.RequestException as exc:
-        raise _transient(
-            exc, host=host_of(config.authority_host), timeout=config.timeout, what=what
+        raise _transient(exc, host=host, timeout=config.timeout, what=what) from exc
+    except msal.exceptions.MsalError as exc:
+        raise error_from_identity(
+            str(exc), tenant=config.tenant, client_id=config.client_id
+        ) from exc
+    except (ValueError, RecursionError, TypeError, KeyError, AttributeError) as exc:
+        # e.g. an answer that is not JSON, or "expires_in": "soon" (msal int()s it).
+        raise Transient(
+            f"{what}: the identity platform's answer could not be read "
+            f"({type(exc).__name__}); the next run tries again.",
+            host=host,
+            detail=str(exc)[:300],
+        ) from exc
+    except RuntimeError as exc:  # msal's IdTokenError (nonce, issuer, audience, time)
+        raise AuthError(
+            f"{what}: the identity platform's id token was not accepted ({str(exc)[:200]}).",
+            detail=str(exc)[:300],
         ) from exc
 
 
 class AppTokenProvider:
     """App-only tokens (client credentials) from msal's cache.
 
-    Thread-safe: one instance is shared by all threads of a job.
+    Thread-safe: one instance is shared by all threads of a job. With ``keep`` (the
+    default) the msal app is the one kept for this configuration in this process,
+    so its token serves the following jobs too.
     """
 
     kind = "application"
 
-    def __init__(self, config: TenantConfig, *, session: requests.Session | None = None):
+    def __init__(
+        self,
+        config: TenantConfig,
+        *,
+        session: requests.Session | None = None,
+        keep: bool = True,
+        retry: RetryPolicy | None = None,
+    ):
         self.config = config
         self._session = session
+        self.keep = keep
+        self.retry = retry
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
+        self._refused_noted = False
 
     def _get_app(self) -> msal.ConfidentialClientApplication:
+        if self._app is None and not self.keep:
+            # A fresh app and token (Test connection: the roles granted right now).
+            self._app = build_msal_app(self.config, session=self._session, retry=self.retry)
         if self._app is None:
-            self._app = build_msal_app(self.config, session=self._session)
+            key = _app_key(self.config)
+            with _APPS_LOCK:
+                app = _APPS.get(key)
+            if app is None:
+                # Its own session: the app outlives the job (and its closed session).
+                app = build_msal_app(
+                    self.config,
+                    session=PinnedSession(self.config.ca_bundle, self.config.timeout),
+                    retry=self.retry,
+                )
+                with _APPS_LOCK:
+                    app = _APPS.setdefault(key, app)
+            self._app = app
         return self._app
 
     def get_token(self, force_refresh: bool = False) -> str:
-        """A valid access token; ``force_refresh`` drops the cached one first (after a 401)."""
+        """A valid access token; ``force_refresh`` drops the cached one first (after a 401).
+
+        The msal app (and the token in its cache) is kept per process: a job that
+        starts while the last token is valid asks the identity platform nothing.
+        """
         with self._lock:
             app = self._get_app()
             if force_refresh:
@@ -175,11 +358,28 @@ class AppTokenProvider:
                 lambda: app.acquire_token_for_client(scopes=self.config.app_scopes),
                 "Signing in to Microsoft 365 with the application credentials",
             )
-        if not result or "access_token" not in result:
+        if not isinstance(result, dict) or not isinstance(result.get("access_token"), str):
             raise error_from_identity(
-                result or {}, tenant=self.config.tenant, client_id=self.config.client_id
+                result if isinstance(result, dict) else {},
+                tenant=self.config.tenant,
+                client_id=self.config.client_id,
             )
         return result["access_token"]
+
+    def token_refused(self) -> None:
+        """Graph refused a request (403): the kept token may predate a new consent.
+
+        Its roles are fixed when it is issued, so an administrator's consent only
+        shows in a new token. The kept token is dropped once per provider (once per
+        job): the next request — or the next job — signs in again.
+        """
+        with self._lock:
+            if self._refused_noted or self._app is None:
+                return
+            self._refused_noted = True
+            cache = self._app.token_cache
+            for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+                cache.remove_at(item)
 
     def claims(self) -> dict[str, Any]:
         """Claims of the current access token (``roles``, ``tid``, ``appid``…)."""
@@ -208,8 +408,10 @@ class DelegatedTokenProvider:
         scopes: Sequence[str] = PERSONAL_SCOPES,
         on_cache_change: Callable[[str], None] | None = None,
         session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
     ):
         self.config = config
+        self.retry = retry
         self.home_account_id = home_account_id
         self.username = username
         self.scopes = tuple(scopes)
@@ -235,11 +437,22 @@ class DelegatedTokenProvider:
 
     def _get_app(self) -> msal.ConfidentialClientApplication:
         if self._app is None:
-            self._app = build_msal_app(self.config, token_cache=self._cache, session=self._session)
+            self._app = build_msal_app(
+                self.config, token_cache=self._cache, session=self._session, retry=self.retry
+            )
         return self._app
 
     def _account(self, app: msal.ConfidentialClientApplication) -> dict[str, Any]:
-        accounts = app.get_accounts(username=self.username) if self.username else app.get_accounts()
+        try:
+            accounts = (
+                app.get_accounts(username=self.username) if self.username else app.get_accounts()
+            )
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            # A cache blob that is JSON but not msal's shape.
+            raise ReconnectNeeded(
+                "The stored Microsoft 365 sign-in of this account is unreadable; the user "
+                "must connect the account again."
+            ) from exc
         if self.home_account_id:
             accounts = [a for a in accounts if a.get("home_account_id") == self.home_account_id]
         if not accounts:
@@ -286,8 +499,11 @@ class DelegatedTokenProvider:
                 "The stored Microsoft 365 sign-in of this account has no usable token; the "
                 "user must connect the account again."
             )
-        if "access_token" not in result:
+        if not isinstance(result, dict) or not isinstance(result.get("access_token"), str):
             raise error_from_identity(
-                result, tenant=self.config.tenant, client_id=self.config.client_id, refreshing=True
+                result if isinstance(result, dict) else {},
+                tenant=self.config.tenant,
+                client_id=self.config.client_id,
+                refreshing=True,
             )
         return result["access_token"]

@@ -22,6 +22,7 @@ import requests
 from .auth import PERSONAL_SCOPES, _call_identity, build_msal_app, msal_scopes
 from .config import TenantConfig
 from .errors import AuthError, BadResponse, error_from_identity
+from .text import clean_json, clean_text
 
 __all__ = ["AuthCodeResult", "AuthCodeStart", "finish_auth_code_flow", "start_auth_code_flow"]
 
@@ -120,6 +121,13 @@ def finish_auth_code_flow(
             cache = msal.SerializableTokenCache()
     app = build_msal_app(config, token_cache=cache, session=session)
     response = _plain_params(query_params)
+    if response.get("state") != flow.get("state"):
+        # Checked here as well as by msal: msal says so with a ValueError, which must
+        # not be confused with an unreadable answer of the identity platform.
+        raise AuthError(
+            "The sign-in answer does not belong to the sign-in started in this browser session "
+            "(state mismatch); start connecting the account again."
+        )
     try:
         result = _call_identity(
             config,
@@ -142,6 +150,7 @@ def finish_auth_code_flow(
     claims = result.get("id_token_claims") or {}
     if not isinstance(claims, dict) or not claims:
         raise BadResponse("The sign-in returned no id token claims.", field="id_token")
+    claims = clean_json(claims)  # names and addresses are stored: no NUL, no lone surrogate
     account = _find_account(app, claims)
     scope = result.get("scope") or ""
     scopes = frozenset(scope.split() if isinstance(scope, str) else scope)
@@ -149,7 +158,7 @@ def finish_auth_code_flow(
         cache_blob=cache.serialize(),
         claims=dict(claims),
         account=dict(account),
-        username=str(account.get("username") or claims.get("preferred_username") or ""),
+        username=clean_text(str(account.get("username") or claims.get("preferred_username") or "")),
         home_account_id=str(account.get("home_account_id") or ""),
         granted_scopes=scopes,
     )

@@ -34,6 +34,7 @@ __all__ = ["MAX_BATCH", "execute_batch", "parse_batch_body", "plan_chunks"]
 
 MAX_BATCH = 20
 _FAILED_DEPENDENCY = 424
+_NO_ANSWER = 502
 
 
 def plan_chunks(
@@ -79,39 +80,49 @@ def plan_chunks(
     return chunks
 
 
+def _missing(ident: str, why: str) -> dict[str, Any]:
+    """A stand-in answer for a sub-request Graph did not answer usably (502: resent
+    only when the request may be sent twice)."""
+    return {
+        "status": _NO_ANSWER,
+        "headers": {},
+        "body": {"error": {"code": "missingResponse", "message": why}},
+    }
+
+
 def parse_batch_body(body: Any, expected: set[str], what: str) -> dict[str, dict[str, Any]]:
-    """``{"responses": [{"id", "status", "headers", "body"}]}`` → ``{id: response}``."""
+    """``{"responses": [{"id", "status", "headers", "body"}]}`` → ``{id: response}``.
+
+    Only a body without a ``responses`` list fails the whole batch. A malformed
+    sub-response (not an object, no id, no numeric status) or a missing one stands
+    for its request alone: it gets a 502 "no usable answer", retried like one.
+    """
     if not isinstance(body, dict) or not isinstance(body.get("responses"), list):
         raise BadResponse(f"{what}: the $batch answer has no 'responses' list", field="responses")
     out: dict[str, dict[str, Any]] = {}
     for item in body["responses"]:
         if not isinstance(item, dict):
-            raise BadResponse(f"{what}: a $batch response is not an object", field="responses")
+            continue
         ident, status = item.get("id"), item.get("status")
-        if not isinstance(ident, str):
-            raise BadResponse(f"{what}: a $batch response has no 'id'", field="responses.id")
-        if isinstance(status, bool) or not isinstance(status, int):
-            raise BadResponse(
-                f"{what}: $batch response {ident!r} has no numeric 'status'",
-                field="responses.status",
+        if not isinstance(ident, str) or ident not in expected or ident in out:
+            continue
+        if isinstance(status, str) and status.strip().isdigit():
+            status = int(status.strip())
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            out[ident] = _missing(
+                ident, f"the $batch response has no valid status ({status!r:.40})"
             )
+            continue
         headers = item.get("headers") or {}
         if not isinstance(headers, Mapping):
-            raise BadResponse(
-                f"{what}: $batch response {ident!r} has invalid headers",
-                field="responses.headers",
-            )
+            headers = {}
         out[ident] = {
             "status": status,
             "headers": {str(k): str(v) for k, v in headers.items()},
             "body": item.get("body"),
         }
-    missing = expected - out.keys()
-    if missing:
-        raise BadResponse(
-            f"{what}: the $batch answer lacks responses for ids {sorted(missing)}",
-            field="responses",
-        )
+    for ident in expected - out.keys():
+        out[ident] = _missing(ident, "the $batch answer has no response for this request")
     return out
 
 
@@ -150,6 +161,17 @@ def _run_chunk(
     final: dict[str, BatchResponse] = {}
     pending = list(chunk)
     round_no = 0
+
+    def done(req: BatchRequest, answer: dict[str, Any], dependency: str | None = None) -> None:
+        final[req.id] = BatchResponse(
+            req.id,
+            answer["status"],
+            answer["headers"],
+            answer["body"],
+            attempts[req.id],
+            dependency=dependency,
+        )
+
     while pending:
         round_no += 1
         for req in pending:
@@ -168,9 +190,12 @@ def _run_chunk(
         retry: list[BatchRequest] = []
         waits: list[float] = []
         retry_ids: set[str] = set()
+        succeeded = 0
         for req in pending:
             answer = answers[req.id]
             status = answer["status"]
+            if 200 <= status < 400:
+                succeeded += 1
             if status in NOT_APPLIED_STATUSES:
                 client.counters.add(throttled=1)
             if status in RETRYABLE_STATUSES and (
@@ -181,34 +206,58 @@ def _run_chunk(
                 wait = policy.retry_after(answer["headers"])
                 if wait is not None:
                     waits.append(wait)
-        # 424 Failed Dependency: resend with the dependency when that one is resent.
-        for req in pending:
-            if (
-                answers[req.id]["status"] == _FAILED_DEPENDENCY
-                and req.id not in retry_ids
-                and retry_ids.intersection(req.depends_on)
-            ):
-                retry.append(req)
-                retry_ids.add(req.id)
+        # 424 Failed Dependency: the request was not run. Resend it with its
+        # dependency when that one is resent; resend it alone when its
+        # dependencies are fine after all; otherwise it fails, naming the
+        # dependency whose failure stopped it.
+        failed_dep: dict[str, str] = {}
+        changed = True
+        while changed:
+            changed = False
+            for req in pending:
+                if answers[req.id]["status"] != _FAILED_DEPENDENCY or req.id in retry_ids:
+                    continue
+                if req.id in failed_dep:
+                    continue
+                if retry_ids.intersection(req.depends_on):
+                    retry.append(req)
+                    retry_ids.add(req.id)
+                    changed = True
+                    continue
+                bad = [
+                    d
+                    for d in req.depends_on
+                    if d in failed_dep or not (200 <= _status_of(d, answers, final) < 400)
+                ]
+                if bad:
+                    failed_dep[req.id] = bad[0]
+                    changed = True
+                elif req.depends_on or req.is_retry_safe:
+                    retry.append(req)
+                    retry_ids.add(req.id)
+                    changed = True
         for req in pending:
             if req.id not in retry_ids:
-                answer = answers[req.id]
-                final[req.id] = BatchResponse(
-                    req.id, answer["status"], answer["headers"], answer["body"], attempts[req.id]
-                )
+                done(req, answers[req.id], failed_dep.get(req.id))
+        if any(answers[r.id]["status"] == 403 for r in pending):
+            client.note_refused()
         if not retry:
+            client.budget.succeeded()
             break
+        if succeeded:
+            client.budget.succeeded()
+        else:
+            client.budget.failed()
         retry_after = max(waits) if waits else None
-        if policy.should_give_up(round_no, retry_after):
+        if policy.should_give_up(round_no, retry_after) or client.budget.is_open:
             for req in retry:
-                answer = answers[req.id]
-                final[req.id] = BatchResponse(
-                    req.id, answer["status"], answer["headers"], answer["body"], attempts[req.id]
-                )
+                done(req, answers[req.id])
             client.counters.add(failed=len(retry))
+            if client.budget.is_open:
+                raise client.budget.error(what, client.host, _last(answers, retry))
             break
-        client.counters.add(retried=len(retry))
-        policy.sleep(policy.delay(round_no, retry_after))
+        client._wait(what, policy.delay(round_no, retry_after), _last(answers, retry))
+        client.counters.add(retried=len(retry) - 1)  # _wait counted one
         # Keep the original order; drop dependencies that already succeeded.
         order = {r.id: i for i, r in enumerate(chunk)}
         pending = [
@@ -216,3 +265,18 @@ def _run_chunk(
             for r in sorted(retry, key=lambda r: order[r.id])
         ]
     return final
+
+
+def _status_of(
+    ident: str, answers: Mapping[str, dict[str, Any]], final: Mapping[str, BatchResponse]
+) -> int:
+    if ident in answers:
+        return int(answers[ident]["status"])
+    if ident in final:
+        return final[ident].status
+    return 200  # a dependency answered OK in an earlier round
+
+
+def _last(answers: Mapping[str, dict[str, Any]], retry: Sequence[BatchRequest]) -> str:
+    statuses = sorted({int(answers[r.id]["status"]) for r in retry if r.id in answers})
+    return f"$batch items answered HTTP {', '.join(map(str, statuses))}"

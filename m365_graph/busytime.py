@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from .calendar import BUSY_SELECT, calendar_path, read_permission, window_params
-from .errors import AuthError, BadResponse, GraphError, PermissionMissing
-from .models import BatchRequest, BatchResponse, BusySlot, SkippedItem
+from .errors import AuthError, BadResponse, GraphError, GraphUnavailable, PermissionMissing
+from .models import ITEM_ERRORS, BatchRequest, BatchResponse, BusySlot, SkippedItem, unreadable
 from .paging import parse_page
 
 if TYPE_CHECKING:
@@ -122,13 +122,14 @@ def read_busy_times(
             return
         result.pages += 1
         for raw in page.items:
+            ident = raw.get("id") if isinstance(raw, dict) else None
+            ident = ident if isinstance(ident, str) else None
             try:
                 result.slots.append(BusySlot.from_graph(raw))
             except BadResponse as exc:
-                ident = raw.get("id") if isinstance(raw, dict) else None
-                result.skipped.append(
-                    SkippedItem(ident if isinstance(ident, str) else None, exc.message)
-                )
+                result.skipped.append(SkippedItem(ident, exc.message))
+            except ITEM_ERRORS as exc:  # a parser's blind spot skips the item, not the run
+                result.skipped.append(SkippedItem(ident, unreadable(what, exc)))
         if next_url:
             pending.append((mailbox, next_url))
         else:
@@ -152,9 +153,10 @@ def read_busy_times(
                     chunk = inflight.pop(future)
                     try:
                         answers = future.result()
-                    except (AuthError, PermissionMissing):
-                        # Sign-in broken or the $batch call itself refused: every
-                        # other batch would fail the same way.
+                    except (AuthError, PermissionMissing, GraphUnavailable):
+                        # Sign-in broken, the $batch call itself refused, or the
+                        # job's circuit breaker open: every other batch would fail
+                        # the same way.
                         raise
                     except GraphError as exc:
                         # The whole $batch failed (after retries): those mailboxes only.

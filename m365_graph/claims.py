@@ -14,6 +14,7 @@ from typing import Any
 import jwt
 
 from .errors import BadResponse
+from .text import clean_json
 
 __all__ = ["decode_claims", "granted_roles", "granted_scopes"]
 
@@ -28,13 +29,13 @@ def decode_claims(token: str) -> dict[str, Any]:
             options={"verify_signature": False, "verify_exp": False, "verify_aud": False},
             algorithms=["RS256", "HS256", "ES256", "PS256", "none"],
         )
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, ValueError, TypeError, RecursionError) as exc:
         raise BadResponse(
-            f"the access token could not be decoded: {exc}", field="access_token"
+            f"the access token could not be decoded: {str(exc)[:200]}", field="access_token"
         ) from exc
     if not isinstance(claims, dict):
         raise BadResponse("the access token has no claims object", field="access_token")
-    return claims
+    return clean_json(claims)
 
 
 def granted_roles(token: str) -> frozenset[str]:

@@ -24,7 +24,7 @@ Graph quirks handled here:
 
 from __future__ import annotations
 
-import json as jsonlib
+import re
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,7 +41,8 @@ from .errors import BadResponse, error_from_response, transient_from_exception
 from .http import DEFAULT_TIMEOUT, PinnedSession, normalize_timeout
 from .mailbox import MailboxLimiter, mailbox_of
 from .models import BatchRequest, BatchResponse, DeltaResult, Page
-from .retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES, RetryPolicy
+from .retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES, Budget, RetryPolicy
+from .text import decode_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["GraphClient", "GraphResponse"]
 
 _AUTO = object()
+# Whitespace, control characters and surrogates never belong in a URL Graph gives.
+_UNSAFE_URL = re.compile("[\x00-\x20\x7f\ud800-\udfff]")
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
@@ -96,6 +99,9 @@ class GraphClient:
     ``REQUESTS_CA_BUNDLE``). ``timeout``: ``(connect, read)`` seconds. ``retry``:
     the :class:`~m365_graph.retry.RetryPolicy` (inject ``sleep``/``clock`` in tests).
     ``mailbox_limit``: requests in flight per mailbox across threads (Outlook's 4).
+    ``budget``: the job's circuit breaker (:class:`~m365_graph.retry.Budget`): total
+    seconds of waiting and failed requests in a row before the client gives up with
+    :class:`~m365_graph.errors.GraphUnavailable`; one per unit of work.
     """
 
     def __init__(
@@ -111,6 +117,7 @@ class GraphClient:
         counters: Counters | None = None,
         pool_size: int = 16,
         user_agent: str = "m365_sync (Odoo)",
+        budget: Budget | None = None,
     ):
         self.token_provider = token_provider
         self.base_url = normalize_base_url(graph_url)
@@ -121,6 +128,7 @@ class GraphClient:
         self.session = session or PinnedSession(ca_bundle, self.timeout, pool_size=pool_size)
         self._own_session = session is None
         self.retry = retry or RetryPolicy()
+        self.budget = budget if budget is not None else Budget()
         self.limiter = MailboxLimiter(mailbox_limit)
         self.counters = counters or Counters()
         self.user_agent = user_agent
@@ -185,12 +193,28 @@ class GraphClient:
 
         Links pointing to another host are refused: they would receive our token.
         """
+        if not isinstance(url, str) or _UNSAFE_URL.search(url):
+            raise BadResponse(
+                f"Graph returned a link that is not a usable URL ({str(url)[:80]!r})",
+                field="@odata.nextLink",
+                link_refused=True,
+            )
         if url.startswith(("https://", "http://")):
-            parts = urlsplit(url)
+            try:
+                parts = urlsplit(url)
+                parts.port  # noqa: B018  # raises ValueError for a port out of range
+            except ValueError as exc:
+                raise BadResponse(
+                    f"Graph returned a link that is not a usable URL ({url[:80]!r})",
+                    field="@odata.nextLink",
+                    link_refused=True,
+                ) from exc
             if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
                 raise BadResponse(
-                    f"Graph returned a link to another host ({parts.netloc}); not following it",
+                    f"Graph returned a link to another host ({parts.netloc[:100]}); "
+                    "not following it",
                     field="@odata.nextLink",
+                    link_refused=True,
                 )
             return url
         return f"{self.base_url}/{url.lstrip('/')}"
@@ -202,6 +226,7 @@ class GraphClient:
             raise BadResponse(
                 f"Graph returned a link outside {self.base_url}: {absolute[:120]}",
                 field="@odata.nextLink",
+                link_refused=True,
             )
         return absolute[len(self.base_url) :]
 
@@ -257,8 +282,11 @@ class GraphClient:
         attempt = 0
         refreshed = False
         force_refresh = False
+        budget = self.budget
         while True:
             attempt += 1
+            if budget.is_open:
+                raise budget.error(what, self.host)
             token = self._token(force_refresh)
             force_refresh = False
             request_headers = {
@@ -269,6 +297,7 @@ class GraphClient:
                 "User-Agent": self.user_agent,
                 **extra,
             }
+            started = policy.clock()
             try:
                 with self.limiter.hold(boxes):
                     self.counters.add(requests=1, batch_items=batch_items)
@@ -288,8 +317,15 @@ class GraphClient:
                 raise transient_from_exception(
                     exc, host=self.host, timeout=self.timeout, what=what
                 ) from exc
+            except ValueError as exc:
+                # http.client refuses a URL or header it cannot send (InvalidURL).
+                self.counters.add(failed=1)
+                raise BadResponse(
+                    f"{what}: the request could not be sent ({str(exc)[:120]})"
+                ) from exc
             except requests.RequestException as exc:
                 not_sent = _surely_not_sent(exc)
+                budget.failed(policy.clock() - started)
                 if not (safe or not_sent) or policy.should_give_up(attempt, None):
                     self.counters.add(failed=1)
                     raise transient_from_exception(
@@ -300,8 +336,7 @@ class GraphClient:
                         attempts=attempt,
                         maybe_applied=not (safe or not_sent),
                     ) from exc
-                self.counters.add(retried=1)
-                policy.sleep(policy.backoff(attempt))
+                self._wait(what, policy.backoff(attempt), type(exc).__name__)
                 continue
 
             if status == 401 and not refreshed:
@@ -311,6 +346,10 @@ class GraphClient:
                 attempt -= 1
                 self.counters.add(retried=1)
                 continue
+            if status in RETRYABLE_STATUSES:
+                budget.failed(policy.clock() - started)
+            else:
+                budget.succeeded()
             if status in RETRYABLE_STATUSES and (safe or status in NOT_APPLIED_STATUSES):
                 retry_after = policy.retry_after(resp.headers)
                 if status in NOT_APPLIED_STATUSES:
@@ -327,11 +366,12 @@ class GraphClient:
                         attempts=attempt,
                         host=self.host,
                     )
-                self.counters.add(retried=1)
-                policy.sleep(policy.delay(attempt, retry_after))
+                self._wait(what, policy.delay(attempt, retry_after), f"HTTP {status}")
                 continue
             if status >= 400:
                 self.counters.add(failed=1)
+                if status == 403:
+                    self.note_refused()
                 raise error_from_response(
                     status,
                     content,
@@ -344,15 +384,30 @@ class GraphClient:
                 )
             return GraphResponse(status, resp.headers, self._decode(content, status, what), target)
 
+    def note_refused(self) -> None:
+        """A 403 (also inside ``$batch``): a kept app token may predate a new consent."""
+        refused = getattr(self.token_provider, "token_refused", None)
+        if refused is not None:
+            refused()
+
+    def _wait(self, what: str, seconds: float, last: str) -> None:
+        """Sleep before a retry, unless the job's budget says Graph is unavailable."""
+        if self.budget.is_open or not self.budget.allow_wait(seconds):
+            self.counters.add(failed=1)
+            raise self.budget.error(what, self.host, last)
+        self.counters.add(retried=1)
+        self.retry.sleep(seconds)
+
     @staticmethod
     def _decode(content: bytes, status: int, what: str) -> Any:
         if status == 204 or not content or not content.strip():
             return None
         try:
-            return jsonlib.loads(content)
-        except ValueError as exc:
+            return decode_json(content)
+        except ValueError as exc:  # invalid JSON or UTF-8, or nested too deeply
+            reason = "is nested too deeply" if "nested" in str(exc) else "is not valid JSON"
             raise BadResponse(
-                f"{what}: Graph's answer is not valid JSON ({content[:80]!r})", status=status
+                f"{what}: Graph's answer {reason} ({content[:80]!r})", status=status
             ) from exc
 
     def get_json(self, url: str, **kwargs: Any) -> dict[str, Any]:

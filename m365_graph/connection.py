@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .auth import AppTokenProvider
+import requests
+
+from .auth import AppTokenProvider, forget_app
 from .claims import decode_claims
 from .client import GraphClient
-from .config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig
+from .config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig, is_guid
 from .counters import CounterSnapshot
-from .errors import GraphError
+from .errors import AuthError, GraphError
 from .http import DEFAULT_TIMEOUT, PinnedSession
 from .permissions import (
     FEATURES,
@@ -28,7 +30,7 @@ from .permissions import (
 )
 from .retry import RetryPolicy
 
-__all__ = ["ConnectionReport", "check_connection"]
+__all__ = ["ConnectionReport", "check_connection", "check_token_tenant"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,41 @@ class ConnectionReport:
         return "\n".join(lines)
 
 
+def check_token_tenant(claims: dict, config: TenantConfig) -> None:
+    """:class:`AuthError` unless the token was issued by the configured tenant.
+
+    The identity platform URL may point elsewhere (a proxy, a wrong cloud, a
+    multi-tenant authority such as ``organizations``): a token of another tenant
+    would read another organisation's directory. The ``tid`` claim must be the
+    configured tenant id; a tenant configured by domain name is checked against
+    the tenant id the sign-in returned only when that id is there at all.
+    """
+    tid = claims.get("tid")
+    if tid is not None and not isinstance(tid, str):
+        raise AuthError("The access token's tenant ('tid' claim) is not readable.", code="tid")
+    configured = config.tenant.strip().lower()
+    if is_guid(configured):
+        if not tid:
+            raise AuthError(
+                "The access token names no tenant ('tid' claim); it cannot be checked against "
+                f"the configured tenant {config.tenant}. Check the identity platform URL.",
+                code="tid",
+            )
+        if tid.strip().lower() != configured:
+            raise AuthError(
+                f"The identity platform issued a token of tenant {tid[:40]}, not of the "
+                f"configured tenant {config.tenant}. Check the Directory (tenant) ID and the "
+                "identity platform URL in the Microsoft 365 settings.",
+                code="tid",
+            )
+    elif configured in {"common", "organizations", "consumers"}:
+        raise AuthError(
+            f"'{config.tenant}' is not a tenant: enter the Directory (tenant) ID or the "
+            "tenant's domain (e.g. contoso.onmicrosoft.com).",
+            code="tid",
+        )
+
+
 def check_connection(
     tenant: str,
     client_id: str,
@@ -86,6 +123,7 @@ def check_connection(
     features: Iterable[str] | None = None,
     redirect_uri: str | None = None,
     retry: RetryPolicy | None = None,
+    session: requests.Session | None = None,
 ) -> ConnectionReport:
     """Sign in with the client credentials and report what the app may do.
 
@@ -102,9 +140,12 @@ def check_connection(
         ca_bundle=ca_bundle,
         timeout=timeout,  # type: ignore[arg-type]  # normalised by TenantConfig
     )
-    session = PinnedSession(config.ca_bundle, config.timeout)
-    provider = AppTokenProvider(config, session=session)
+    session = session or PinnedSession(config.ca_bundle, config.timeout)
+    provider = AppTokenProvider(config, session=session, keep=False)
     claims = decode_claims(provider.get_token())
+    check_token_tenant(claims, config)
+    # Typically pressed after granting consent: the jobs' kept token is replaced too.
+    forget_app(config)
     roles = claims.get("roles") or []
     granted = frozenset(str(r) for r in roles) if isinstance(roles, list) else frozenset()
     rows = check_permissions(FEATURES if features is None else features, granted)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import BadResponse, SyncStateExpired, Throttled, Transient
-from .models import DeltaResult, Page, Removed, SkippedItem
+from .models import ITEM_ERRORS, DeltaResult, Page, Removed, SkippedItem, unreadable
 
 if TYPE_CHECKING:
     from .client import GraphClient
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 __all__ = ["DeltaAccumulator", "run_delta_round"]
 
 T = TypeVar("T")
+
+#: Pages one round may have; far above any real mailbox or directory (Graph pages
+#: hold up to 999 users or hundreds of events).
+MAX_PAGES = 100_000
 
 
 class DeltaAccumulator:
@@ -71,6 +75,8 @@ class DeltaAccumulator:
                 out.items.append(parse(entry))
             except BadResponse as exc:
                 out.skipped.append(SkippedItem(ident, exc.message))
+            except ITEM_ERRORS as exc:  # a parser's blind spot must not end the round
+                out.skipped.append(SkippedItem(ident, unreadable(self.what, exc)))
         return out
 
 
@@ -137,6 +143,7 @@ def run_delta_round(
                         f"{what}: the last page has neither a next link nor a delta link",
                         field="@odata.deltaLink",
                     )
+                client.absolute(page.next_link)  # refused links are never a resume point
                 last_next = page.next_link
         except SyncStateExpired:
             if not restart_on_expired or restarted or not start:
@@ -150,7 +157,10 @@ def run_delta_round(
             if pages == 0 or last_next is None:
                 raise
             result = acc.result(parse)
-            result.next_link = last_next
+            # A refused or repeating link is not a place to resume: the next round
+            # starts again from the stored delta link (items come again, harmlessly).
+            refused = isinstance(exc, BadResponse) and exc.link_refused
+            result.next_link = None if refused else last_next
             result.pages = pages
             result.restarted = restarted
             result.error = exc
@@ -170,7 +180,16 @@ def _follow(
         url, params=params, page_size=page_size, what=what, permission=permission
     )
     yield page
+    seen = {url}
     while page.next_link and not page.delta_link:
+        if page.next_link in seen or len(seen) > MAX_PAGES:
+            raise BadResponse(
+                f"{what}: Graph returned a next link it had already given in this round "
+                f"(or more than {MAX_PAGES} pages); stopped to avoid reading forever",
+                field="@odata.nextLink",
+                link_refused=True,
+            )
+        seen.add(page.next_link)
         page = client.get_page(
             page.next_link, page_size=page_size, what=what, permission=permission
         )

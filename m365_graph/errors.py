@@ -21,11 +21,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .text import clean_text
+
 __all__ = [
     "AuthError",
     "BadResponse",
     "ConsentRequired",
     "GraphError",
+    "GraphUnavailable",
     "NotFound",
     "PermissionMissing",
     "PreconditionFailed",
@@ -56,6 +59,8 @@ class GraphError(Exception):
         code: str | None = None,
         request_id: str | None = None,
         detail: str | None = None,
+        inner_code: str | None = None,
+        date: str | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -63,6 +68,10 @@ class GraphError(Exception):
         self.code = code
         self.request_id = request_id
         self.detail = detail
+        #: The most specific code of Graph's ``innerError`` chain, when it differs.
+        self.inner_code = inner_code
+        #: Graph's ``innerError.date`` (when Microsoft saw the request), for support.
+        self.date = date
 
     def __str__(self) -> str:
         parts = []
@@ -70,8 +79,12 @@ class GraphError(Exception):
             parts.append(f"HTTP {self.status}")
         if self.code:
             parts.append(self.code)
+        if self.inner_code and self.inner_code != self.code:
+            parts.append(self.inner_code)
         if self.request_id:
             parts.append(f"request-id {self.request_id}")
+        if self.date:
+            parts.append(f"date {self.date}")
         return f"{self.message} ({', '.join(parts)})" if parts else self.message
 
 
@@ -155,15 +168,44 @@ class Transient(GraphError):
         self.attempts = attempts
 
 
+class GraphUnavailable(Transient):
+    """A job's circuit breaker opened: Graph kept failing, or the job's wait budget is spent.
+
+    Raised instead of waiting on: after ``failures`` failed requests in a row, or when
+    the next wait would take the job's total waiting past ``budget`` seconds. Once
+    raised, every further request of the same client fails at once with it, so a
+    job stops, records "failed — Graph unavailable" and the next run resumes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failures: int = 0,
+        waited: float = 0.0,
+        budget: float | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(message, **kwargs)
+        self.failures = failures
+        self.waited = waited
+        self.budget = budget
+
+
 class BadResponse(GraphError):
     """Graph answered something we cannot use: not JSON, a missing field, a wrong type.
 
-    ``field`` names the offending field when there is one.
+    ``field`` names the offending field when there is one. ``link_refused``: the
+    problem is a paging link (another host, or one Graph already gave in this
+    round): it must never be stored as a place to resume from.
     """
 
-    def __init__(self, message: str, *, field: str | None = None, **kwargs: Any):
+    def __init__(
+        self, message: str, *, field: str | None = None, link_refused: bool = False, **kwargs: Any
+    ):
         super().__init__(message, **kwargs)
         self.field = field
+        self.link_refused = link_refused
 
 
 class PreconditionFailed(GraphError):
@@ -182,23 +224,68 @@ _SYNC_STATE_CODES = frozenset(
 )
 
 
-def _request_id(headers: Mapping[str, str] | None, error: Mapping[str, Any]) -> str | None:
-    inner = error.get("innerError") or error.get("innererror") or {}
-    rid = None
-    if headers:
-        rid = headers.get("request-id") or headers.get("client-request-id")
-    if not rid and isinstance(inner, Mapping):
-        rid = inner.get("request-id") or inner.get("requestId")
-    return str(rid) if rid else None
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    try:
+        for key, value in headers.items():
+            if str(key).lower() == name:
+                return _short(value)
+    except (AttributeError, TypeError):
+        return None
+    return None
+
+
+def _short(value: Any, limit: int = 100) -> str | None:
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = clean_text(str(value)).strip()
+    return text[:limit] or None
+
+
+def _inner(error: Mapping[str, Any]) -> Mapping[str, Any]:
+    for key in ("innerError", "innererror", "InnerError"):
+        inner = error.get(key)
+        if isinstance(inner, Mapping):
+            return inner
+    return {}
+
+
+def inner_error_facts(
+    headers: Mapping[str, str] | None, error: Mapping[str, Any]
+) -> dict[str, str | None]:
+    """``request_id``, ``date`` and the deepest ``inner_code`` of a Graph error body.
+
+    Graph documents ``innerError`` with ``request-id``, ``client-request-id`` and
+    ``date``; nested ``innerError`` objects may carry more specific codes (the
+    deepest wins). The response header ``request-id`` wins over the body's.
+    """
+    inner = _inner(error)
+    rid = _header(headers, "request-id") or _header(headers, "client-request-id")
+    if not rid:
+        rid = _short(inner.get("request-id") or inner.get("requestId"))
+    date = _short(inner.get("date")) or _header(headers, "date")
+    inner_code = None
+    node, depth = inner, 0
+    while isinstance(node, Mapping) and node and depth < 10:
+        code = _short(node.get("code"))
+        if code:
+            inner_code = code
+        node, depth = _inner(node), depth + 1
+    return {"request_id": rid, "date": _short(date), "inner_code": inner_code}
 
 
 def parse_error_body(body: Any) -> tuple[str | None, str | None, Mapping[str, Any]]:
     """Return ``(code, message, error_object)`` from a Graph error body of any shape."""
-    if isinstance(body, (bytes, str)):
+    if isinstance(body, (bytes, bytearray, str)):
         try:
             body = json.loads(body or b"null")
-        except ValueError:
-            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        except (ValueError, RecursionError):
+            text = body.decode("utf-8", "replace") if isinstance(body, (bytes, bytearray)) else body
+            text = clean_text(text)
+            if text.lstrip()[:1] == "<":  # an HTML page (a proxy's, a load balancer's)
+                words = " ".join(re.sub(r"<[^>]{0,2000}>", " ", text[:20000]).split())[:200]
+                return None, f"an HTML page instead of a Graph error: {words}".strip(), {}
             return None, text.strip()[:300] or None, {}
     if isinstance(body, Mapping):
         error = body.get("error")
@@ -206,12 +293,13 @@ def parse_error_body(body: Any) -> tuple[str | None, str | None, Mapping[str, An
             code = error.get("code")
             message = error.get("message")
             return (
-                str(code) if code is not None else None,
-                str(message) if message is not None else None,
+                clean_text(str(code))[:100] if code is not None else None,
+                clean_text(str(message))[:1000] if message is not None else None,
                 error,
             )
         if isinstance(error, str):  # identity-platform style {"error": "...", ...}
-            return error, str(body.get("error_description") or "") or None, body
+            description = clean_text(str(body.get("error_description") or ""))
+            return clean_text(error)[:100], description[:1000] or None, body
     return None, None, {}
 
 
@@ -233,9 +321,9 @@ def error_from_response(
     named in :class:`PermissionMissing`.
     """
     code, message, error = parse_error_body(body)
-    rid = _request_id(headers, error)
+    facts = inner_error_facts(headers, error)
     graph_says = f" Graph says: {message}" if message else ""
-    common = {"status": status, "code": code, "request_id": rid, "detail": message}
+    common = {"status": status, "code": code, "detail": message, **facts}
     lcode = (code or "").lower()
     if status == 410 or lcode in _SYNC_STATE_CODES:
         return SyncStateExpired(

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from .calendar import calendar_path, read_permission, window_params
 from .errors import BadResponse, GraphError, NotFound
-from .models import BatchRequest, BatchResponse, GraphEvent
+from .models import BatchRequest, BatchResponse, GraphEvent, SkippedItem
 from .timezones import to_graph_datetime
 
 if TYPE_CHECKING:
@@ -255,20 +255,27 @@ def list_instances(
     end: datetime,
     *,
     page_size: int = 100,
+    skipped: list[SkippedItem] | None = None,
 ) -> list[GraphEvent]:
     """The occurrences (and changed occurrences) of a series between ``start`` and ``end``.
 
     Each comes with its own id, change key and ``originalStart``: what an upload needs
-    to link the appointments of an Odoo recurrence to Outlook's occurrences.
+    to link the appointments of an Odoo recurrence to Outlook's occurrences. An
+    occurrence that cannot be read is left out (and added to ``skipped``).
     """
     what = f"Reading the occurrences of a series in the calendar of {mailbox}"
-    return [
-        GraphEvent.from_graph(item)
-        for item in client.iter_items(
-            f"{_event_path(mailbox, series_id)}/instances",
-            params=window_params(start, end),
-            page_size=page_size,
-            what=what,
-            permission=read_permission(client, mailbox),
-        )
-    ]
+    out: list[GraphEvent] = []
+    for item in client.iter_items(
+        f"{_event_path(mailbox, series_id)}/instances",
+        params=window_params(start, end),
+        page_size=page_size,
+        what=what,
+        permission=read_permission(client, mailbox),
+    ):
+        try:
+            out.append(GraphEvent.from_graph(item))
+        except BadResponse as exc:
+            if skipped is not None:
+                ident = item.get("id") if isinstance(item, dict) else None
+                skipped.append(SkippedItem(ident if isinstance(ident, str) else None, exc.message))
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, Generic, TypeVar
 
 from .errors import BadResponse, GraphError, error_from_response
@@ -33,13 +33,27 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: What a parser's blind spot can raise; callers that read many items catch these
+#: too (besides :class:`BadResponse`), skip the item and count it.
+ITEM_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError)
+
+
+def unreadable(what: str, exc: BaseException) -> str:
+    """The skip reason for an item a parser could not read for an unforeseen reason."""
+    return f"{what}: an item could not be read ({type(exc).__name__}: {str(exc)[:120]})"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
 
 # --------------------------------------------------------------------------- helpers
 
 
 def _where(kind: str, obj: Mapping[str, Any]) -> str:
     ident = obj.get("id") if isinstance(obj, Mapping) else None
-    return f"{kind} {ident!r}" if isinstance(ident, str) else kind
+    return f"{kind} {_show(ident)}" if isinstance(ident, str) else kind
 
 
 def require_object(value: Any, what: str) -> dict[str, Any]:
@@ -70,7 +84,8 @@ def _bool(obj: Mapping[str, Any], name: str, kind: str) -> bool | None:
         return None
     if not isinstance(value, bool):
         raise BadResponse(
-            f"{_where(kind, obj)}: field '{name}' should be true/false, got {value!r}", field=name
+            f"{_where(kind, obj)}: field '{name}' should be true/false, got {_show(value)}",
+            field=name,
         )
     return value
 
@@ -81,7 +96,7 @@ def _str_list(obj: Mapping[str, Any], name: str, kind: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadResponse(
-            f"{_where(kind, obj)}: field '{name}' should be a list of text, got {value!r}",
+            f"{_where(kind, obj)}: field '{name}' should be a list of text, got {_show(value)}",
             field=name,
         )
     return tuple(value)
@@ -94,6 +109,21 @@ def _when(obj: Mapping[str, Any], name: str, kind: str) -> datetime:
         return parse_graph_datetime(obj[name], name)
     except BadResponse as exc:
         raise BadResponse(f"{_where(kind, obj)}: {exc.message}", field=exc.field) from exc
+
+
+def _floating(obj: Mapping[str, Any], name: str) -> datetime | None:
+    """Midnight UTC of the wall-clock date of an all-day ``start``/``end`` given at
+    midnight (in whatever zone); ``None`` when the wall-clock time is not midnight.
+
+    Called after :func:`_when` validated the value and its zone."""
+    raw = obj[name].get("dateTime")
+    try:
+        wall = datetime.fromisoformat(raw[:19])
+    except (TypeError, ValueError):
+        return None
+    if wall.time() != datetime.min.time():
+        return None
+    return datetime(wall.year, wall.month, wall.day, tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------- users
@@ -188,7 +218,18 @@ class BusySlot:
     def from_graph(cls, obj: Any) -> BusySlot:
         obj = require_object(obj, "an event object")
         k = "event"
+        all_day = bool(_bool(obj, "isAllDay", k))
         start, end = _when(obj, "start", k), _when(obj, "end", k)
+        if all_day:
+            # An all-day event covers whole calendar days wherever it is read: when
+            # Graph gives it from midnight to midnight in any zone, its days are
+            # those wall-clock dates (converting them to UTC would move it off
+            # midnight and it would not count). Stored as UTC midnights. One that
+            # is not at midnight on the wall clock stays as converted and is
+            # refused by the workload's checks.
+            floating = _floating(obj, "start"), _floating(obj, "end")
+            if floating[0] is not None and floating[1] is not None:
+                start, end = floating
         if end < start:
             raise BadResponse(f"{_where(k, obj)} ends before it starts", field="end")
         return cls(
@@ -197,10 +238,29 @@ class BusySlot:
             end=end,
             show_as=_str(obj, "showAs", k),
             categories=_str_list(obj, "categories", k),
-            is_all_day=bool(_bool(obj, "isAllDay", k)),
+            is_all_day=all_day,
             sensitivity=_str(obj, "sensitivity", k),
             event_type=_str(obj, "type", k),
         )
+
+
+def _change_key(obj: Mapping[str, Any], kind: str) -> str | None:
+    """``changeKey``, else the change key inside ``@odata.etag`` (``W/"<changeKey>"``).
+
+    Graph documents both; some answers (delta pages, ``$select`` without
+    ``changeKey``) carry only the ETag, whose value is the same change key.
+    """
+    key = _str(obj, "changeKey", kind)
+    if key:
+        return key
+    etag = obj.get("@odata.etag")
+    if not isinstance(etag, str):
+        return None
+    text = etag.strip()
+    if text[:2] in ("W/", "w/"):
+        text = text[2:]
+    text = text.strip().strip('"').strip()
+    return text or None
 
 
 @dataclass(frozen=True)
@@ -262,7 +322,7 @@ class GraphEvent:
             categories=_str_list(obj, "categories", k),
             sensitivity=_str(obj, "sensitivity", k),
             event_type=_str(obj, "type", k),
-            change_key=_str(obj, "changeKey", k),
+            change_key=_change_key(obj, k),
             ical_uid=_str(obj, "iCalUId", k),
             transaction_id=_str(obj, "transactionId", k),
             series_master_id=_str(obj, "seriesMasterId", k),
@@ -386,6 +446,8 @@ class BatchResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: Any = None
     attempts: int = 1
+    #: For a 424: the id of the request whose failure kept this one from running.
+    dependency: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -404,6 +466,13 @@ class BatchResponse:
         """The taxonomy error for a failed sub-response (``None`` when it succeeded)."""
         if self.ok:
             return None
+        if self.status == 424:
+            after = f" (request {self.dependency})" if self.dependency else ""
+            return GraphError(
+                f"{what}: not run, because the request it depends on{after} failed.",
+                status=424,
+                code="failedDependency",
+            )
         return error_from_response(
             self.status,
             self.body,

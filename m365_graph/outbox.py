@@ -54,6 +54,7 @@ from .errors import (
     AuthError,
     BadResponse,
     GraphError,
+    GraphUnavailable,
     NotFound,
     PermissionMissing,
     PreconditionFailed,
@@ -160,10 +161,16 @@ class RetrySchedule:
 
 #: What :func:`classify` answers.
 RETRY, WAIT_ACCOUNT, FAIL = "retry", "wait_account", "fail"
+#: Graph itself is unavailable (the job's circuit breaker opened): the row waits
+#: and is sent by a later run, without spending one of its tries.
+WAIT_GRAPH = "wait_graph"
 
 
 def classify(error: GraphError) -> str:
-    """``retry`` later, ``wait_account`` (the user must act), or ``fail`` now."""
+    """``retry`` later, ``wait_account`` (the user must act), ``wait_graph`` (Graph is
+    unavailable: wait without spending a try), or ``fail`` now."""
+    if isinstance(error, GraphUnavailable):
+        return WAIT_GRAPH
     if isinstance(error, AuthError):
         return WAIT_ACCOUNT  # sign-in expired or consent missing: nothing to retry yet
     if isinstance(error, PermissionMissing):
@@ -356,16 +363,23 @@ def push_operations(
     """Send ``operations`` to the calendar of ``mailbox`` (``"me"`` or a user id/UPN).
 
     One failed operation never stops the others; a failure of a whole ``$batch``
-    call (outage, sign-in) is reported on each of its operations.
+    call (outage, sign-in) is reported on each of its operations. When the client's
+    circuit breaker opens (:class:`~m365_graph.errors.GraphUnavailable`), nothing
+    more is sent: that chunk and every later one carry the error (``wait_graph``).
     """
     ops = list(operations)
     permission = write_permission(client, mailbox)
     results: list[PushResult] = []
-    for chunk in plan_batches(ops):
+    chunks = plan_batches(ops)
+    for index, chunk in enumerate(chunks):
         requests = _lanes([_request(mailbox, op, str(i)) for i, op in enumerate(chunk)])
         what = f"Writing {len(chunk)} event(s) to the calendar of {mailbox}"
         try:
             answers = client.batch(requests, what=what)
+        except GraphUnavailable as exc:
+            for rest in chunks[index:]:
+                results.extend(PushResult(op.key, op.operation, error=exc) for op in rest)
+            break
         except GraphError as exc:
             results.extend(PushResult(op.key, op.operation, error=exc) for op in chunk)
             continue

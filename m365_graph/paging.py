@@ -73,6 +73,7 @@ def iter_pages(
             raise BadResponse(
                 f"{what or 'Microsoft Graph'}: Graph returned the same next link twice",
                 field="@odata.nextLink",
+                link_refused=True,
             )
         seen.add(page.next_link)
         page = client.get_page(

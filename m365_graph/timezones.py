@@ -13,6 +13,7 @@ Odoo stores naive datetimes meaning UTC; :func:`to_graph_datetime` accepts those
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -35,6 +36,8 @@ __all__ = [
     "windows_to_iana",
 ]
 
+# IANA keys: ASCII letters, digits and "_+-" in "/"-separated parts, no "." parts.
+_ZONE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]{0,40}(?:/[A-Za-z0-9][A-Za-z0-9_+\-]{0,40}){0,3}")
 _UTC_NAMES = frozenset({"utc", "etc/utc", "gmt", "z", "coordinated universal time", "utc+00:00"})
 
 
@@ -55,31 +58,43 @@ def iana_to_windows(name: str) -> str | None:
 @lru_cache(maxsize=512)
 def resolve_zone(name: str) -> tzinfo:
     """A ``tzinfo`` for a Graph ``timeZone`` value; ``ValueError`` if unknown."""
-    clean = (name or "").strip()
-    if clean.lower() in _UTC_NAMES:
+    clean = (name or "").strip() if isinstance(name, str) else ""
+    if not clean or clean.lower() in _UTC_NAMES:  # no zone given: Graph's default, UTC
         return timezone.utc
     iana = windows_to_iana(clean) or clean
+    if not _ZONE_KEY.fullmatch(iana):
+        # Not the shape of any zone name: never handed to the file system.
+        raise ValueError(f"unknown time zone {str(name)[:80]!r}")
     try:
         return ZoneInfo(iana)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError) as exc:
+        # Unknown key, a data file that is not a zone (zone.tab), a name too long…
+        raise ValueError(f"unknown time zone {str(name)[:80]!r}") from exc
 
 
 def parse_iso_utc(value: Any, field: str) -> datetime:
     """Parse an ISO 8601 timestamp (``lastModifiedDateTime`` style) to aware UTC."""
     if not isinstance(value, str) or not value:
         raise BadResponse(
-            f"Graph returned an invalid date-time in field '{field}': {value!r}", field=field
+            f"Graph returned an invalid date-time in field '{field}': {str(value)[:40]!r}",
+            field=field,
         )
     try:
         parsed = _fromisoformat(value)
     except (ValueError, OverflowError) as exc:
         raise BadResponse(
-            f"Graph returned an invalid date-time in field '{field}': {value!r}", field=field
+            f"Graph returned an invalid date-time in field '{field}': {value[:40]!r}",
+            field=field,
         ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError) as exc:  # year 1 or 9999 shifted out of range
+        raise BadResponse(
+            f"Graph returned a date-time out of range in field '{field}': {value[:40]!r}",
+            field=field,
+        ) from exc
 
 
 def _fromisoformat(text: str) -> datetime:
@@ -108,28 +123,36 @@ def parse_graph_datetime(value: Any, field: str) -> datetime:
     zone_name = value.get("timeZone") or "UTC"
     if not isinstance(raw, str) or not raw:
         raise BadResponse(
-            f"Graph returned no '{field}.dateTime' (got {raw!r})", field=f"{field}.dateTime"
+            f"Graph returned no '{field}.dateTime' (got {str(raw)[:40]!r})",
+            field=f"{field}.dateTime",
         )
     if not isinstance(zone_name, str):
         raise BadResponse(
-            f"Graph returned an invalid '{field}.timeZone': {zone_name!r}",
+            f"Graph returned an invalid '{field}.timeZone': {str(zone_name)[:40]!r}",
             field=f"{field}.timeZone",
         )
     try:
         parsed = _fromisoformat(raw)
     except (ValueError, OverflowError) as exc:
         raise BadResponse(
-            f"Graph returned an invalid '{field}.dateTime': {raw!r}", field=f"{field}.dateTime"
+            f"Graph returned an invalid '{field}.dateTime': {raw[:40]!r}",
+            field=f"{field}.dateTime",
         ) from exc
     if parsed.tzinfo is None:
         try:
             parsed = parsed.replace(tzinfo=resolve_zone(zone_name))
         except ValueError as exc:
             raise BadResponse(
-                f"Graph returned an unknown time zone in '{field}.timeZone': {zone_name!r}",
+                f"Graph returned an unknown time zone in '{field}.timeZone': {zone_name[:80]!r}",
                 field=f"{field}.timeZone",
             ) from exc
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except (OverflowError, ValueError) as exc:  # year 1 or 9999 shifted out of range
+        raise BadResponse(
+            f"Graph returned a date-time out of range in '{field}': {raw[:40]!r}",
+            field=f"{field}.dateTime",
+        ) from exc
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -42,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .models import BusySlot, SkippedItem
-from .timezones import as_utc
+from .timezones import as_utc, resolve_zone
 
 __all__ = [
     "HOUR_DECIMALS",
@@ -393,7 +393,13 @@ def _clip(
 
 @lru_cache(maxsize=256)
 def _zone(name: str) -> tzinfo:
-    return UTC if name.upper() in {"UTC", "ETC/UTC", "GMT"} else ZoneInfo(name)
+    """The user's zone; a name that is no zone (of any shape) counts in UTC."""
+    if name.upper() in {"UTC", "ETC/UTC", "GMT"}:
+        return UTC
+    try:
+        return resolve_zone(name)
+    except ValueError:
+        return UTC
 
 
 def _as_zone(zone: str | tzinfo | None) -> tzinfo:

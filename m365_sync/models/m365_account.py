@@ -35,10 +35,11 @@ needed") is reported at once.
 """
 
 import logging
+import time
 from datetime import timedelta
 from types import SimpleNamespace
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 from odoo.tools import mute_logger
@@ -85,20 +86,94 @@ ABANDONED_AFTER = timedelta(minutes=15)
 
 
 class TokenKeeper:
-    """Persists every rotated token cache, also when the run's savepoint is rolled back."""
+    """Persists every rotated token cache at once, whatever becomes of the job's transaction.
+
+    msal rotates the refresh token on use: the old one is spent the moment the
+    identity platform answers. The job's own transaction cannot keep the new cache
+    safely — a worker killed (or a database connection dropped) before the commit
+    would leave the spent token stored, and the user would have to sign in again.
+    So each rotated cache is also committed at once on its own cursor, into
+    ``m365.token.rotation`` (one row per account, written only by these short
+    transactions: the job's transaction, which may hold the account's row lock,
+    never touches it, so nothing waits on anything). Both copies carry the moment
+    they were saved; :meth:`M365Account._m365_token_cache` reads the newer one.
+    ``persist`` writes the latest cache onto the account again after the run's
+    savepoint, in case the savepoint was rolled back.
+    """
 
     def __init__(self, account):
         self.account = account
         self.latest = None
+        self.saved_at = 0.0
 
     def changed(self, blob):
         self.latest = blob
-        self.account.write({"token_cache": blob})
+        self.saved_at = time.time()
+        self._commit_rotation(blob, self.saved_at)
+        self.account.write({"token_cache": blob, "token_saved_at": self.saved_at})
 
     def persist(self):
         if self.latest:
-            self.account.invalidate_recordset(["token_cache"])
-            self.account.write({"token_cache": self.latest})
+            self.account.invalidate_recordset(["token_cache", "token_saved_at"])
+            self.account.write({"token_cache": self.latest, "token_saved_at": self.saved_at})
+
+    def _cursor(self):
+        """A cursor of its own (tests substitute a real second connection)."""
+        return self.account.env.registry.cursor()
+
+    def _commit_rotation(self, blob, saved_at):
+        try:
+            with self._cursor() as cr:
+                cr.execute("SET LOCAL lock_timeout = '5s'")
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["m365.token.rotation"]._m365_store(self.account.id, blob, saved_at)
+        except Exception:  # the job's own write below still keeps the cache at commit
+            _logger.warning(
+                "Microsoft 365 account %s: the rotated sign-in could not be saved at once; it "
+                "is saved with the run",
+                self.account.id,
+                exc_info=True,
+            )
+
+
+class M365TokenRotation(models.Model):
+    """The latest rotated token cache of an account, committed as soon as msal rotated it.
+
+    Written only by :class:`TokenKeeper` on its own cursor, read by the next run.
+    ``account_id`` is a plain integer (no foreign key): the row is inserted from a
+    second transaction while the job's transaction holds the account row, and must
+    never wait for it. Rows of removed accounts are deleted by the personal-sync
+    cron. Secret like the account's own cache: system only, blanked in every read.
+    """
+
+    _name = "m365.token.rotation"
+    _description = "Microsoft 365 rotated sign-in"
+    _inherit = ["m365.secret.mixin"]
+    _m365_secret_fields = ("token_cache",)
+
+    account_id = fields.Integer(required=True, index=True, readonly=True)
+    token_cache = fields.Text(groups="base.group_system", copy=False, prefetch=False)
+    saved_at = fields.Float(required=True, readonly=True, digits=(16, 6))
+
+    _account_uniq = models.Constraint(
+        "UNIQUE(account_id)", "An account has one rotated sign-in at most."
+    )
+
+    @api.model
+    def _m365_store(self, account_id, blob, saved_at):
+        row = self.sudo().search([("account_id", "=", account_id)], limit=1)
+        values = {"token_cache": blob, "saved_at": saved_at}
+        if row:
+            row.write(values)
+        else:
+            self.sudo().create({"account_id": account_id, **values})
+
+    @api.model
+    def _m365_gc(self):
+        rotations = self.sudo().search([("account_id", "!=", False)])
+        Account = self.env["m365.account"].sudo().with_context(active_test=False)
+        alive = set(Account.search([("id", "in", rotations.mapped("account_id"))]).ids)
+        rotations.filtered(lambda r: r.account_id not in alive).unlink()
 
 
 class M365Account(models.Model):
@@ -174,6 +249,11 @@ class M365Account(models.Model):
     )
     token_cache = EncryptedText(
         groups="base.group_system", copy=False, exportable=False, prefetch=False
+    )
+    #: When ``token_cache`` was saved (epoch seconds); compared with the account's
+    #: ``m365.token.rotation`` row to read the newer of the two.
+    token_saved_at = fields.Float(
+        readonly=True, copy=False, digits=(16, 6), groups="base.group_system"
     )
     last_sync = fields.Datetime(string="Last sync", readonly=True, copy=False)
     last_sync_start = fields.Datetime(readonly=True, copy=False)
@@ -608,13 +688,31 @@ class M365Account(models.Model):
         config = account.tenant_id._m365_config()
         return GraphClient.for_account(
             config,
-            account.token_cache or None,
+            account._m365_token_cache(),
             home_account_id=account.home_account_id or None,
             scopes=refresh_scopes((account.granted_scopes or "").split()),
             on_cache_change=on_cache_change,
             counters=counters or Counters(),
             retry=retry or RetryPolicy(max_attempts=5, max_retry_after=120),
         )
+
+    def _m365_token_cache(self):
+        """The newest stored token cache: the account's, or a rotation committed after it.
+
+        A rotation newer than the account's copy means the run that received it did
+        not commit (worker killed, connection lost): its refresh token is the one
+        that still works.
+        """
+        self.ensure_one()
+        account = self.sudo()
+        rotation = (
+            self.env["m365.token.rotation"]
+            .sudo()
+            .search([("account_id", "=", account.id)], limit=1)
+        )
+        if rotation and rotation.saved_at > (account.token_saved_at or 0.0):
+            return rotation.token_cache or None
+        return account.token_cache or None
 
     def _m365_store_connection(self, result, graph_user_id):
         """Keep a successful sign-in (an ``m365_graph.AuthCodeResult``) and read ``/me``."""
@@ -623,6 +721,8 @@ class M365Account(models.Model):
         account.write(
             {
                 "token_cache": result.cache_blob,
+                # A new sign-in is newer than any rotation of an earlier one.
+                "token_saved_at": time.time(),
                 "home_account_id": result.home_account_id,
                 "graph_user_id": graph_user_id,
                 "granted_scopes": " ".join(sorted(result.granted_scopes)),
@@ -745,6 +845,7 @@ class M365Account(models.Model):
         """
         now = fields.Datetime.now()
         self._m365_purge_abandoned()
+        self.env["m365.token.rotation"]._m365_gc()
         accounts = self.sudo().search(self._m365_pull_domain(), order="last_sync_start asc, id")
         due = accounts.filtered(lambda account: account._m365_is_due(now))
         cron = self.env["ir.cron"]

@@ -29,7 +29,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, format_datetime
 
-from m365_graph import GraphError, PermissionMissing, read_busy_times
+from m365_graph import Budget, GraphError, GraphUnavailable, PermissionMissing, read_busy_times
 from m365_graph.directory import match_mailboxes, read_directory
 from m365_graph.workload import (
     SENSITIVITIES,
@@ -55,6 +55,9 @@ LOCK_NAMESPACE = 365_005
 RESUME_FOR = timedelta(hours=12)
 #: Skipped items listed on one run; the rest are only counted.
 MAX_DETAIL_LINES = 500
+#: The import's circuit breaker: total seconds of waiting on Graph and failed
+#: requests in a row before it stops as "Graph unavailable" (and resumes later).
+BUSY_BUDGET = {"max_wait": 60.0, "max_failures": 8}
 
 SHOW_AS = [
     ("busy", "Busy"),
@@ -237,6 +240,13 @@ class M365BusySlot(models.Model):
     # ------------------------------------------------------------------
     def _m365_import_locked(self, tenant, raise_errors):
         run = self._m365_run_to_resume(tenant)
+        carried = self._m365_unavailable_to_resume(tenant) if run is None else None
+        if carried is not None:
+            # The last import stopped because Graph was unavailable: this one goes on
+            # from there (same day, same window, the mailboxes not read yet).
+            run = self.env["m365.sync.run"]._m365_start("busy", tenant=tenant)
+            run.resume_state = carried
+            self.env["ir.cron"]._commit_progress()
         if run is None:
             run = self.env["m365.sync.run"]._m365_start("busy", tenant=tenant)
             run.resume_state = {
@@ -254,6 +264,7 @@ class M365BusySlot(models.Model):
         client = seen = None
         try:
             client = tenant._m365_graph_client()
+            client.budget = Budget(**BUSY_BUDGET)
             seen = client.counters.snapshot()
             users, mailbox_of, note = self._m365_covered_users(tenant, client)
             state["directory"] = note
@@ -286,6 +297,27 @@ class M365BusySlot(models.Model):
                         len(todo),
                     )
                     return run
+        except GraphUnavailable as exc:
+            # The circuit breaker opened: the chunk is rolled back, earlier chunks are
+            # committed. The run says so and keeps where it stopped; the next run
+            # (after the tenant's interval) resumes there.
+            if seen is not None:
+                run._m365_add_stats(_Delta(client.counters.snapshot(), seen))
+            run.resume_state = dict(state, unavailable=True)
+            run._m365_fail(
+                self.env._(
+                    "Failed — Microsoft Graph unavailable: %(error)s %(done)s calendars were "
+                    "read before it stopped, %(failed)s could not be read; the next run "
+                    "resumes with the others.",
+                    error=exc,
+                    done=state["mailboxes"] - state["failed"],
+                    failed=state["failed"],
+                )
+            )
+            self.env["ir.cron"]._commit_progress()
+            if raise_errors:
+                raise UserError(run.message) from exc
+            return run
         except Exception as exc:
             # Whatever the chunk wrote is rolled back (savepoint); earlier chunks are
             # committed. The run ends as failed and the next one starts afresh.
@@ -323,6 +355,29 @@ class M365BusySlot(models.Model):
                 self.env._("Interrupted before it finished; a new import was started instead.")
             )
         return resumable or None
+
+    @api.model
+    def _m365_unavailable_to_resume(self, tenant):
+        """The resume state of the tenant's last import if Graph's outage stopped it.
+
+        Taken once: the failed run keeps its message, the new run carries the state.
+        """
+        last = (
+            self.env["m365.sync.run"]
+            .sudo()
+            .search(
+                [("tenant_id", "=", tenant.id), ("kind", "=", "busy")],
+                order="start desc, id desc",
+                limit=1,
+            )
+        )
+        state = last.resume_state if last and last.state == "failed" else None
+        if not (isinstance(state, dict) and state.get("unavailable")):
+            return None
+        last.resume_state = False
+        if last.start < fields.Datetime.now() - RESUME_FOR:
+            return None
+        return {key: value for key, value in state.items() if key != "unavailable"}
 
     @api.model
     def _m365_covered_users(self, tenant, client):
@@ -422,7 +477,10 @@ class M365BusySlot(models.Model):
 
         touched = self._m365_days_of(changed, window)
         Day = self.env["m365.workload.day"]
-        for uid, days in Day._m365_missing_days(users, window.days).items():
+        # Users whose calendar could not be read get no new workload day: a day with
+        # zero busy hours would claim they are free.
+        read = users.filtered(lambda u: results[mailbox_of[u.id]].ok)
+        for uid, days in Day._m365_missing_days(read, window.days).items():
             touched[uid] |= days
         written, fallback = Day._m365_recompute(touched)
 

@@ -32,7 +32,15 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, mute_logger
 
-from m365_graph import GraphError, NotFound, Removed, get_users, users_delta
+from m365_graph import (
+    Budget,
+    GraphError,
+    GraphUnavailable,
+    NotFound,
+    Removed,
+    get_users,
+    users_delta,
+)
 from m365_graph.contacts import (
     CONTACT_SELECT,
     DIRECTORY_FIELDS,
@@ -60,6 +68,9 @@ _logger = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = timedelta(hours=1)
 #: A run still "running" without any progress for this long died with its worker.
 STALE_RUN = timedelta(minutes=30)
+#: The sync's circuit breaker: seconds of waiting on Graph and failed requests in
+#: a row before it stops as "Graph unavailable" (a failed run is retried sooner).
+CONTACT_BUDGET = {"max_wait": 60.0, "max_failures": 8}
 #: Graph reads partial users in full through $batch (20 per round trip).
 FULL_READ_CHUNK = 200
 #: Skipped users named on one run (a count is given for the rest).
@@ -158,10 +169,13 @@ class M365ContactSync(models.AbstractModel):
         client = None
         try:
             client = tenant._m365_graph_client()
+            client.budget = Budget(**CONTACT_BUDGET)
             self._m365_run_round(tenant, run, client)
         except Exception as exc:  # every failure is recorded on the run
             _logger.warning("Microsoft 365 contact sync of tenant %s failed: %s", tenant.id, exc)
-            if isinstance(exc, (GraphError, UserError)):
+            if isinstance(exc, GraphUnavailable):
+                message = self.env._("Failed — Microsoft Graph unavailable: %(error)s", error=exc)
+            elif isinstance(exc, (GraphError, UserError)):
                 message = str(exc)
             else:
                 message = self.env._(
@@ -263,8 +277,14 @@ class M365ContactSync(models.AbstractModel):
 
         if not result.complete:
             self._m365_flush_notes(state)
+            prefix = (
+                self.env._("Failed — Microsoft Graph unavailable.") + " "
+                if isinstance(result.error, GraphUnavailable)
+                else ""
+            )
             run._m365_fail(
-                self._m365_summary(state, result, baseline, why_baseline)
+                prefix
+                + self._m365_summary(state, result, baseline, why_baseline)
                 + " "
                 + self.env._(
                     "Reading the directory stopped after %(pages)s page(s): %(error)s "

@@ -41,7 +41,7 @@ lock as the personal pull, so a pull never sees half a push), one
 import logging
 import uuid
 from collections import Counter, defaultdict
-from datetime import timezone
+from datetime import timedelta, timezone
 from types import SimpleNamespace
 
 from odoo import api, fields, models
@@ -49,6 +49,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
 from m365_graph import (
+    Budget,
     GraphError,
     PushOperation,
     RetryPolicy,
@@ -64,7 +65,7 @@ from m365_graph import (
 )
 from m365_graph.counters import Counters
 from m365_graph.errors import BadResponse, NotFound, PreconditionFailed
-from m365_graph.outbox import FAIL, RETRY, WAIT_ACCOUNT
+from m365_graph.outbox import FAIL, RETRY, WAIT_ACCOUNT, WAIT_GRAPH
 
 from .m365_account import TokenKeeper
 
@@ -83,6 +84,12 @@ DRAIN_LIMIT = 5000
 UNIT = 500
 #: The HTTP retries inside one drain stay short: the outbox itself retries later.
 DRAIN_RETRY = {"max_attempts": 3, "max_retry_after": 30}
+#: A drain stops after this much waiting or this many failed requests in a row
+#: ("Graph unavailable"), far inside Odoo's default 120 s cron limit.
+DRAIN_BUDGET = {"max_wait": 45.0, "max_failures": 6}
+#: Rows that met an unavailable Graph wait this long (or Graph's Retry-After) and
+#: keep their tries.
+GRAPH_BACKOFF = timedelta(minutes=5)
 _TX_NAMESPACE = uuid.UUID("0c7d3d6e-7f8e-4a57-9b1e-5b3f3a3e1d20")
 
 
@@ -403,10 +410,13 @@ class M365Outbox(models.Model):
         remaining = len(items)
         # One application sign-in per tenant for the whole job, not one per mailbox.
         providers = {}
+        unavailable = set()  # tenants whose Graph opened a unit's circuit breaker
         for group in groups.values():
             # One unit of work (one run, one savepoint, one commit) per UNIT rows.
             for ids in split_every(UNIT, group.ids):
-                self.browse(ids).sudo()._m365_drain(providers)
+                if group[:1].tenant_id.id in unavailable:
+                    break  # Graph is down for this tenant: the rows wait for a later run
+                self.browse(ids).sudo()._m365_drain(providers, unavailable)
                 remaining -= len(ids)
                 if cron._commit_progress(len(ids), remaining=remaining) <= 0:
                     return True  # out of time: the job is called again for the rest
@@ -414,10 +424,13 @@ class M365Outbox(models.Model):
             self._m365_trigger()
         return True
 
-    def _m365_drain(self, providers=None):
+    def _m365_drain(self, providers=None, unavailable=None):
         """Send these rows (one writer and mailbox). Returns the sync run (or None).
 
         ``providers``: ``{tenant id: AppTokenProvider}`` shared by the units of one job.
+        ``unavailable``: a set that receives the tenant id when Graph was unavailable
+        (the unit's circuit breaker opened): the run is "failed — Graph unavailable",
+        the rows not sent wait ``GRAPH_BACKOFF`` without spending a try.
         """
         if not self:
             return None
@@ -436,7 +449,9 @@ class M365Outbox(models.Model):
             retry = RetryPolicy(**DRAIN_RETRY)
 
             def client_factory():
-                return account._m365_client(counters, keeper.changed, retry=retry)
+                client = account._m365_client(counters, keeper.changed, retry=retry)
+                client.budget = Budget(**DRAIN_BUDGET)
+                return client
 
             tenant, user = account.tenant_id, account.user_id
         else:
@@ -444,6 +459,8 @@ class M365Outbox(models.Model):
             tenant, user = items.tenant_id, items.user_id[:1]
             shared = (providers if providers is not None else {}).get(tenant.id)
             client = tenant._m365_graph_client(token_provider=shared)
+            client.retry = RetryPolicy(**DRAIN_RETRY)
+            client.budget = Budget(**DRAIN_BUDGET)
             if providers is not None:
                 providers.setdefault(tenant.id, client.token_provider)
             counters = client.counters
@@ -461,10 +478,16 @@ class M365Outbox(models.Model):
                 drain.client = graph
                 drain.send()
             run._m365_count(**drain.counts())
-            run._m365_done(drain.summary())
+            if drain.unavailable is not None:
+                run._m365_fail(drain.unavailable_message())
+            else:
+                run._m365_done(drain.summary())
         if keeper:
             keeper.persist()
-        if run.state == "failed":
+        if drain.unavailable is not None:
+            if unavailable is not None:
+                unavailable.add(tenant.id)
+        elif run.state == "failed":
             # Something unexpected (not a Graph answer): the rows were rolled back with
             # the run; spend one attempt so that a bug cannot loop every minute.
             items.exists()._m365_failed(run.message, RETRY)
@@ -481,6 +504,10 @@ class M365Outbox(models.Model):
         for item in self:
             if kind == WAIT_ACCOUNT:
                 item.write({"last_error": message, "last_attempt": now})
+                continue
+            if kind == WAIT_GRAPH:
+                wait = max(GRAPH_BACKOFF, timedelta(seconds=retry_after or 0))
+                item.write({"last_error": message, "last_attempt": now, "next_attempt": now + wait})
                 continue
             attempts = item.attempts + 1
             if kind == FAIL or SCHEDULE.exhausted(attempts):
@@ -541,6 +568,7 @@ class _Drain:
         self.client = None
         self.run = None
         self.stats = Counter()
+        self.unavailable = None  # the GraphUnavailable that stopped this drain
         self.pending = []  # (row, new link values or None, created?, event) to flush
         self.Link = self.env["m365.event.link"].sudo()
 
@@ -565,10 +593,20 @@ class _Drain:
             ("retry", env._("to retry")),
             ("failed", env._("failed")),
             ("waiting", env._("waiting for the account")),
+            ("unavailable", env._("waiting for Microsoft Graph")),
         ):
             if self.stats[key]:
                 parts.append(f"{self.stats[key]} {label}")
         return ", ".join(parts) or env._("Nothing to send")
+
+    def unavailable_message(self):
+        return self.env._(
+            "Failed — Microsoft Graph unavailable: %(error)s %(summary)s. The rows not sent "
+            "wait %(minutes)s minutes without using up their tries; the next run resumes.",
+            error=self.unavailable,
+            summary=self.summary(),
+            minutes=int(GRAPH_BACKOFF.total_seconds() // 60),
+        )
 
     def record(self, item):
         return self.env[item.res_model].browse(item.res_id).exists()
@@ -718,6 +756,11 @@ class _Drain:
 
     def failed(self, item, error):
         kind = classify(error)
+        if kind == WAIT_GRAPH:
+            self.unavailable = self.unavailable or error
+            self.stats["unavailable"] += 1
+            item._m365_failed(error, WAIT_GRAPH, retry_after=getattr(error, "retry_after", None))
+            return
         if kind == WAIT_ACCOUNT and self.account:
             self.stats["waiting"] += 1
             item._m365_failed(error, WAIT_ACCOUNT)

@@ -8,6 +8,7 @@ from . import (
     test_conformance_microsoft_calendar,
     test_connection,
     test_contacts,
+    test_graph_outage,
     test_oauth,
     test_outbox,
     test_outbox_faults,

@@ -17,6 +17,7 @@ from m365_graph import (
     scopes_for_direction,
     start_auth_code_flow,
 )
+from m365_graph.auth import forget_apps
 from m365_sandbox import Sandbox
 
 DEFAULT_ROLES = ("User.Read.All", "Calendars.ReadWrite")
@@ -65,6 +66,9 @@ class SandboxMixin:
 
     def setUp(self):
         super().setUp()
+        # App-only msal apps (and their tokens) are kept per process: a test that
+        # changes the app's roles must get a token with the new ones.
+        forget_apps()
         self.sandbox.state.set_app_roles(list(DEFAULT_ROLES))
         self.sandbox.faults.clear()
         self.sandbox.log.clear()

@@ -164,32 +164,90 @@ def test_failed_dependency_resent_with_its_dependency():
     assert server.batches == [["a", "b", "c"], ["a", "b"]]
 
 
-def test_missing_responses_are_bad_response():
+def test_missing_responses_are_retried_then_fail_alone():
+    calls = []
+
     def handler(call):
+        calls.append([r["id"] for r in call.json["requests"]])
         return response(200, {"responses": [{"id": "0", "status": 200, "body": {}}]})
 
-    policy, _ = quick_policy()
+    policy, _ = quick_policy(max_attempts=3)
     client = GraphClient(FakeTokens(), BASE, session=FakeSession(handler), retry=policy)
-    with pytest.raises(BadResponse, match="lacks responses"):
-        client.batch([get(0), get(1)])
+    first, second = client.batch([get(0), get(1)])
+    assert first.ok
+    assert second.status == 502 and second.attempts == 3
+    assert "no response for this request" in str(second.error())
+    assert calls == [["0", "1"], ["1"], ["1"]]
+
+
+def test_missing_response_of_a_post_is_not_resent():
+    handler = FakeSession([response(200, {"responses": []})])
+    policy, _ = quick_policy()
+    client = GraphClient(FakeTokens(), BASE, session=handler, retry=policy)
+    (answer,) = client.batch([BatchRequest("p", "POST", "/me/events", body={})])
+    assert answer.status == 502 and len(handler.calls) == 1
+
+
+def test_whole_batch_without_responses_list_is_bad_response():
+    policy, _ = quick_policy()
+    client = GraphClient(
+        FakeTokens(), BASE, session=FakeSession([response(200, {"value": []})]), retry=policy
+    )
+    with pytest.raises(BadResponse, match="no 'responses' list"):
+        client.batch([get(0)])
 
 
 @pytest.mark.parametrize(
     "body",
     [
-        {"value": []},
-        {"responses": [{"id": "0", "status": "200"}]},
+        {"responses": [{"id": "0", "status": "abc"}]},
+        {"responses": [{"id": "0", "status": True}]},
+        {"responses": [{"id": "0", "status": 99999}]},
         {"responses": [{"status": 200}]},
         {"responses": ["x"]},
+        {"responses": [{"id": "0", "status": 200, "headers": ["no"]}, {"id": "0", "status": 500}]},
     ],
 )
-def test_malformed_batch_bodies(body):
-    policy, _ = quick_policy()
+def test_malformed_sub_responses_stand_for_their_request_only(body):
+    policy, _ = quick_policy(max_attempts=1)
     client = GraphClient(
         FakeTokens(), BASE, session=FakeSession([response(200, body)]), retry=policy
     )
-    with pytest.raises(BadResponse):
-        client.batch([get(0)])
+    (answer,) = client.batch([get(0)])
+    assert answer.status in (200, 502)
+    if answer.status == 502:
+        assert answer.error() is not None
+
+
+def test_failed_dependency_after_a_refused_dependency_names_it():
+    def script(ident, attempt):
+        if ident == "a":
+            return 403, {}
+        if ident == "b":
+            return 424, {}
+        return 200, {}
+
+    server = BatchServer(script)
+    reqs = [get("a"), BatchRequest("b", "GET", "/me", depends_on=("a",)), get("c")]
+    _, answers, _ = run(server, reqs)
+    a, b, c = answers
+    assert a.status == 403 and c.ok
+    assert b.status == 424 and b.dependency == "a"
+    assert "not run, because the request it depends on (request a) failed" in str(b.error())
+    assert server.batches == [["a", "b", "c"]]
+
+
+def test_failed_dependency_whose_dependency_succeeded_is_resent():
+    def script(ident, attempt):
+        if ident == "b" and attempt == 1:
+            return 424, {}
+        return 200, {}
+
+    server = BatchServer(script)
+    reqs = [get("a"), BatchRequest("b", "GET", "/me", depends_on=("a",))]
+    _, answers, _ = run(server, reqs)
+    assert all(x.ok for x in answers)
+    assert server.batches == [["a", "b"], ["b"]]
 
 
 def test_sub_requests_get_prefer_headers():

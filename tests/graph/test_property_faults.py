@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from m365_graph import GraphClient, RetryPolicy, TenantConfig, read_busy_times, users_delta
 from m365_graph.auth import AppTokenProvider
 from m365_graph.http import PinnedSession
+from m365_graph.retry import Budget
 
 START = datetime(2026, 3, 2, tzinfo=timezone.utc)
 END = START + timedelta(days=7)
@@ -75,7 +76,9 @@ def client_for(sb):
         max_attempts=MAX_ATTEMPTS, sleep=lambda s: None, rng=random.Random(0), max_retry_after=60
     )
     provider = AppTokenProvider(config, session=session)
-    return GraphClient(provider, config.graph_url, session=session, retry=policy)
+    # No wait budget: the faults stay within the retries, every read must complete.
+    budget = Budget(max_wait=None, max_failures=None)
+    return GraphClient(provider, config.graph_url, session=session, retry=policy, budget=budget)
 
 
 @settings(
