@@ -227,22 +227,14 @@ def is_stub(event: GraphEvent) -> bool:
     return event.event_type == "occurrence" and not any(k in event.raw for k in _CONTENT)
 
 
-def _etag_change_key(etag: Any) -> str | None:
-    # Graph's ETag is W/"<changeKey>".
-    if not isinstance(etag, str) or not etag.strip():
-        return None
-    value = etag.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    return value.strip('"') or None
-
-
 def fill_occurrence(stub: GraphEvent, master: GraphEvent) -> GraphEvent:
     """The occurrence ``stub`` with its series master's content.
 
-    The stub keeps its own id, type, start and end; its change key is the one in its
-    ``@odata.etag``; an occurrence (not an exception) starts where the pattern puts
-    it, so its ``originalStart`` is its start. The master's ``iCalUId`` is not the
+    The stub keeps its own id, type, start and end. Its change key is the one in its
+    ``@odata.etag``: the master's own ``changeKey`` is left out, and
+    :class:`~m365_graph.models.GraphEvent` reads the ETag when ``changeKey`` is
+    missing. An occurrence (not an exception) starts where the pattern puts it, so
+    its ``originalStart`` is its start. The master's ``iCalUId`` is not the
     occurrence's and is left out.
     """
     if stub.series_master_id and master.id != stub.series_master_id:
@@ -253,8 +245,6 @@ def fill_occurrence(stub: GraphEvent, master: GraphEvent) -> GraphEvent:
     raw["type"] = "occurrence"
     if master.ical_uid:
         raw[SERIES_ICAL_UID] = master.ical_uid
-    if not raw.get("changeKey"):
-        raw["changeKey"] = _etag_change_key(stub.raw.get("@odata.etag"))
     if not raw.get("originalStart"):
         raw["originalStart"] = stub.start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return GraphEvent.from_graph(raw)

@@ -13,6 +13,7 @@ from . import (
     m365_sync_run,
     m365_tenant,
     m365_tenant_permission,
+    m365_token_rotation,
     m365_workload_day,
     mail_activity,
     project_project,

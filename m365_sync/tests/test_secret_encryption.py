@@ -5,7 +5,7 @@ from unittest.mock import patch
 
 from cryptography.fernet import Fernet
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -55,6 +55,26 @@ class TestSecretEncryption(PersonalSyncMixin, M365SandboxCase):
             outcome, run = self.sync(account)
             self.assertTrue(outcome, run.message)
             self.assertTrue(self.stored(account, "token_cache").startswith(PREFIX))
+
+    def test_rotated_sign_ins_are_encrypted_and_never_read_back(self):
+        with server_key(NEW):
+            account = self.connect()
+            Rotation = self.env["m365.token.rotation"].sudo()
+            Rotation._m365_store(account.id, "rotated-refresh-token", 1.0)
+            row = Rotation.search([("account_id", "=", account.id)])
+            stored = self.stored(row, "token_cache")
+            self.assertTrue(stored.startswith(PREFIX))
+            self.assertNotIn("rotated-refresh-token", stored)
+            row.invalidate_recordset()
+            self.assertEqual(row.token_cache, "rotated-refresh-token")
+            admin = self.env.ref("base.user_admin")
+            for read in (
+                lambda r: r.read(["token_cache"]),
+                lambda r: r.search_read([], ["token_cache"]),
+                lambda r: r.search([("token_cache", "=like", "rot%")]),
+            ):
+                with self.assertRaises(AccessError):
+                    read(Rotation.with_user(admin).browse(row.id))
 
     def test_the_key_may_come_from_the_environment(self):
         with patch.dict(os.environ, {"M365_SYNC_KEY": NEW}):

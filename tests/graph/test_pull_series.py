@@ -67,7 +67,8 @@ def stub(day: int, master: str = "M1", etag: str = 'W/"master-ck"') -> GraphEven
 
 def test_a_stub_takes_its_content_from_the_master():
     occurrence = stub(9)
-    assert is_stub(occurrence) and occurrence.change_key is None
+    assert is_stub(occurrence)
+    assert occurrence.change_key == "master-ck", "a stub's version is its @odata.etag"
     full = fill_occurrence(occurrence, GraphEvent.from_graph(MASTER))
     assert not is_stub(full)
     assert (full.id, full.event_type, full.series_master_id) == ("M1_occ9", "occurrence", "M1")
