@@ -11,9 +11,9 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from .errors import GraphError
-from .permissions import Principal
-from .requestlog import HeaderDict
+from ..identity.token_permissions import Principal
+from ..tenant.request_log import HeaderDict
+from ..tenant.service_errors import GraphError
 
 JSON_TYPE = (
     "application/json; odata.metadata=minimal; odata.streaming=true; "
