@@ -1,8 +1,8 @@
 """Request and response types shared by the Graph handlers.
 
-Handlers (users, calendar, batch) take a :class:`GraphRequest` and return a
-:class:`GraphResponse`; keeping these in their own module lets the router
-import the handlers without import cycles.
+Handlers (``user_handlers``, ``calendar_handlers``, ``batch_handler``) take a
+:class:`GraphRequest` and return a :class:`GraphResponse`; keeping these in
+their own module lets the router import the handlers without import cycles.
 """
 
 from __future__ import annotations
