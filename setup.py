@@ -6,7 +6,7 @@ benchmarks run without Odoo: the Graph client (``m365_graph``) and the Graph
 emulator (``m365_sandbox``).
 """
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 setup(
     name="m365-sync-graph",
@@ -16,7 +16,9 @@ setup(
     long_description_content_type="text/markdown",
     license="LGPL-3",
     python_requires=">=3.10",
-    packages=["m365_graph", "m365_sandbox"],
+    packages=find_packages(
+        include=["m365_graph", "m365_graph.*", "m365_sandbox", "m365_sandbox.*"]
+    ),
     install_requires=[
         "msal>=1.28",
         "cryptography>=3.4",

@@ -15,7 +15,7 @@ inject faults. Use it in-process::
 or from a shell: ``python -m m365_sandbox --seed FILE --port N``.
 """
 
-from .seed import bulk_seed, demo_seed, load_seed
-from .server import Sandbox
+from .server.sandbox_server import Sandbox
+from .tenant.seed import bulk_seed, demo_seed, load_seed
 
 __all__ = ["Sandbox", "bulk_seed", "demo_seed", "load_seed"]

@@ -17,8 +17,8 @@ import os
 import signal
 import sys
 
-from .seed import demo_seed
-from .server import Sandbox
+from .server.sandbox_server import Sandbox
+from .tenant.seed import demo_seed
 
 
 def main(argv: list[str] | None = None) -> int:

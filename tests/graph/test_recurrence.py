@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from m365_graph import BadResponse
 from m365_graph.recurrence import Recurrence, UnsupportedRecurrence, from_graph, to_graph
-from m365_sandbox import recurrence as sandbox_recurrence
+from m365_sandbox.tenant import recurrence_expansion as sandbox_recurrence
 
 MONDAY = date(2026, 3, 2)
 

@@ -4,6 +4,11 @@ Tests assert on client behaviour through it: how many requests a sync made,
 whether retries honoured ``Retry-After``, that ``Prefer`` headers were sent,
 that batch items went to the right mailbox. It is thread-safe (the server
 answers from many threads) and can be cleared between steps.
+
+It is tenant-side (like the audit log of a real tenant) so that the handler
+context, which carries it to ``graph/`` and ``server/``, stays in the bottom
+layer; ``HeaderDict``, the case-insensitive headers it records, lives here for
+the same reason.
 """
 
 from __future__ import annotations

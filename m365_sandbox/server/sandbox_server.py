@@ -19,14 +19,15 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from werkzeug.wrappers import Request, Response
 
-from . import tls
-from .faults import FaultInjector
-from .graph import GraphService
-from .graphtypes import DropConnection, new_request
-from .identity import IdentityPlatform
-from .requestlog import HeaderDict, LogRecord, RequestLog
-from .state import TenantState
-from .tokens import TokenService
+from ..graph.router import GraphService
+from ..graph.wire_types import DropConnection, new_request
+from ..identity.endpoints import IdentityPlatform
+from ..identity.token_service import TokenService
+from ..tenant.fault_injection import FaultInjector
+from ..tenant.handler_context import HandlerContext
+from ..tenant.request_log import HeaderDict, LogRecord, RequestLog
+from ..tenant.tenant_state import TenantState
+from . import tls_material
 
 logger = logging.getLogger("m365_sandbox")
 
@@ -35,7 +36,7 @@ class Sandbox:
     """An emulated Microsoft 365 tenant (identity platform + Graph v1.0).
 
     ``seed``: None (a small default tenant), a dict or a path to a JSON seed
-    (see :mod:`m365_sandbox.seed`). ``latency``: seconds added to every HTTP
+    (see :mod:`m365_sandbox.tenant.seed`). ``latency``: seconds added to every HTTP
     request (settable later). ``rng_seed`` makes ids, batch order and
     probabilistic faults reproducible. ``tls_dir`` keeps the CA and server
     certificate in a directory (reused across runs) instead of a temp dir.
@@ -50,35 +51,38 @@ class Sandbox:
         rng_seed: int = 0,
         tls_dir: str | None = None,
     ):
-        from .seed import apply_seed, default_seed
+        from ..tenant.seed import apply_seed, default_seed
 
         self.state = TenantState(rng_seed)
         apply_seed(self.state, default_seed() if seed is None else seed)
         self.faults = FaultInjector(rng_seed)
         self.log = RequestLog()
         self.latency = latency
-        self.authorize_interactive = False
         self.batch_rng = random.Random(rng_seed)
+        # All that the Graph and identity handlers see of this sandbox.
+        self.context = HandlerContext(
+            state=self.state, faults=self.faults, log=self.log, batch_rng=self.batch_rng
+        )
         self.host = host
         self._requested_port = port
         self.port: int | None = None
-        self._tls = tls.material(tls_dir)
+        self._tls = tls_material.material(tls_dir)
         self._server = None
         self._thread: threading.Thread | None = None
-        self.tokens: TokenService | None = None
-        self.graph = GraphService(self)
-        self.identity = IdentityPlatform(self)
+        self.graph = GraphService(self.context)
+        self.identity = IdentityPlatform(self.context)
 
     # -- lifecycle --------------------------------------------------------------
 
     def start(self) -> Sandbox:
         if self._server is not None:
             return self
-        from .httpserver import TLSServer
+        from .https_server import TLSServer
 
         server = TLSServer((self.host, self._requested_port), self, self._tls.server_context())
         self.port = server.server_address[1]
-        self.tokens = TokenService(self.url)
+        self.context.base_url = self.url
+        self.context.tokens = TokenService(self.url)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -130,6 +134,20 @@ class Sandbox:
                 f"/authorize answered {answer.status_code} without a redirect: {answer.text[:300]}"
             )
         return dict(parse_qsl(urlsplit(location).query))
+
+    @property
+    def authorize_interactive(self) -> bool:
+        """Whether ``/authorize`` shows a consent page (the CLI) or answers at once (tests)."""
+        return self.context.authorize_interactive
+
+    @authorize_interactive.setter
+    def authorize_interactive(self, value: bool) -> None:
+        self.context.authorize_interactive = bool(value)
+
+    @property
+    def tokens(self) -> TokenService | None:
+        """The token service (None until the sandbox is started: the issuer has the port)."""
+        return self.context.tokens
 
     # -- addresses and credentials ------------------------------------------------
 

@@ -21,9 +21,9 @@ import re
 from datetime import datetime, time, timedelta
 from urllib.parse import quote
 
-from . import recurrence as rec
-from .errors import GraphError
-from .timezones import (
+from . import recurrence_expansion
+from .service_errors import GraphError
+from .zone_lookup import (
     UTC,
     date_time_time_zone,
     floating,
@@ -314,7 +314,9 @@ class StoredEvent:
         low_local = low.astimezone(tz).replace(tzinfo=None) - duration - slack
         high_local = high.astimezone(tz).replace(tzinfo=None) + slack
         result = []
-        for local in rec.local_starts(self.recurrence, wall, low_local, high_local):
+        for local in recurrence_expansion.local_starts(
+            self.recurrence, wall, low_local, high_local
+        ):
             key, start, end = self._key_times(tz, local, duration)
             if key in self.cancelled or key in self.exceptions:
                 continue
@@ -335,7 +337,7 @@ class StoredEvent:
             return True
         tz, _local, _duration, wall = self._series_frame()
         local = key if self.all_day else key.astimezone(tz).replace(tzinfo=None)
-        return local in rec.local_starts(self.recurrence, wall, local, local)
+        return local in recurrence_expansion.local_starts(self.recurrence, wall, local, local)
 
     def occurrence_times(self, key: datetime) -> tuple[datetime, datetime]:
         exc = self.exceptions.get(key)
@@ -613,7 +615,7 @@ def apply_times(event: StoredEvent, payload: dict, *, creating: bool) -> None:
             first_day = (
                 event.start.date() if event.all_day else event.start.astimezone(event.zone).date()
             )
-            event.recurrence = rec.normalize(value, first_day, event.start_tz)
+            event.recurrence = recurrence_expansion.normalize(value, first_day, event.start_tz)
 
 
 def build_event(event: StoredEvent, payload: dict, organizer: dict) -> StoredEvent:

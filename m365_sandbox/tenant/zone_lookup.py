@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tzlocal import windows_tz
 
-from .errors import GraphError
+from .service_errors import GraphError
 
 UTC = timezone.utc
 

@@ -4,8 +4,12 @@ Every Graph request — top-level or ``$batch`` item — goes through the same
 steps, in Graph's order: injected faults, the bearer token (401), routing
 (400 for an unknown segment), the per-app-and-mailbox concurrency limit (429
 ``ApplicationThrottled``), simulated latency, permissions and the handler.
-Each produces one record in the request log. Handlers live in ``users.py``,
-``calendar.py`` and ``batch.py`` and return :class:`GraphResponse`.
+Each produces one record in the request log. Handlers live in
+``user_handlers.py``, ``calendar_handlers.py`` and ``batch_handler.py`` and
+return :class:`GraphResponse`; resource handlers receive the narrow
+:class:`~m365_sandbox.tenant.handler_context.HandlerContext`, the ``$batch``
+handler the :class:`GraphService` itself (it runs its items through this
+pipeline).
 """
 
 from __future__ import annotations
@@ -17,15 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import batch, calendar, users
-from .errors import GraphError
-from .graphtypes import JSON_TYPE, DropConnection, GraphRequest, GraphResponse, throttled
-from .odata import parse_prefer, prefer_get
-from .permissions import Principal
-from .requestlog import HeaderDict, LogRecord
+from ..identity.token_permissions import Principal
+from ..tenant.request_log import HeaderDict, LogRecord
+from ..tenant.service_errors import GraphError
+from . import batch_handler, calendar_handlers, user_handlers
+from .odata_query import parse_prefer, prefer_get
+from .wire_types import JSON_TYPE, DropConnection, GraphRequest, GraphResponse, throttled
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from ..tenant.handler_context import HandlerContext
 
 logger = logging.getLogger("m365_sandbox")
 
@@ -46,27 +50,32 @@ def _route(methods: str, path: str, handler: Callable, mailbox: bool = False) ->
 
 _EVENT = r"(?:/calendar)?/events/(?P<event_id>[^/]+)"
 ROUTES = [
-    _route("POST", r"/\$batch", batch.handle_batch),
-    _route("GET", r"/users/delta(?:\(\))?", users.users_delta),
-    _route("GET", r"/users", users.list_users),
-    _route("GET", r"/me", users.get_me),
-    _route("GET", r"/places/microsoft\.graph\.room", users.list_rooms),
+    _route("POST", r"/\$batch", batch_handler.handle_batch),
+    _route("GET", r"/users/delta(?:\(\))?", user_handlers.users_delta),
+    _route("GET", r"/users", user_handlers.list_users),
+    _route("GET", r"/me", user_handlers.get_me),
+    _route("GET", r"/places/microsoft\.graph\.room", user_handlers.list_rooms),
     _route(
         "GET",
         MAILBOX_PREFIX + r"(?:/calendar)?/calendarView/delta(?:\(\))?",
-        calendar.calendar_view_delta,
+        calendar_handlers.calendar_view_delta,
         True,
     ),
-    _route("GET", MAILBOX_PREFIX + r"(?:/calendar)?/calendarView", calendar.calendar_view, True),
-    _route("GET", MAILBOX_PREFIX + r"(?:/calendar)?/events", calendar.list_events, True),
-    _route("POST", MAILBOX_PREFIX + r"(?:/calendar)?/events", calendar.create_event, True),
-    _route("GET", MAILBOX_PREFIX + _EVENT + r"/instances", calendar.instances, True),
-    _route("GET", MAILBOX_PREFIX + _EVENT, calendar.get_event, True),
-    _route("PATCH", MAILBOX_PREFIX + _EVENT, calendar.update_event, True),
-    _route("DELETE", MAILBOX_PREFIX + _EVENT, calendar.delete_event, True),
-    _route("GET", MAILBOX_PREFIX + r"/calendar", calendar.get_calendar, True),
-    _route("GET", MAILBOX_PREFIX + r"/calendars", calendar.list_calendars, True),
-    _route("GET", r"/users/(?P<user>[^/]+)", users.get_user),
+    _route(
+        "GET",
+        MAILBOX_PREFIX + r"(?:/calendar)?/calendarView",
+        calendar_handlers.calendar_view,
+        True,
+    ),
+    _route("GET", MAILBOX_PREFIX + r"(?:/calendar)?/events", calendar_handlers.list_events, True),
+    _route("POST", MAILBOX_PREFIX + r"(?:/calendar)?/events", calendar_handlers.create_event, True),
+    _route("GET", MAILBOX_PREFIX + _EVENT + r"/instances", calendar_handlers.instances, True),
+    _route("GET", MAILBOX_PREFIX + _EVENT, calendar_handlers.get_event, True),
+    _route("PATCH", MAILBOX_PREFIX + _EVENT, calendar_handlers.update_event, True),
+    _route("DELETE", MAILBOX_PREFIX + _EVENT, calendar_handlers.delete_event, True),
+    _route("GET", MAILBOX_PREFIX + r"/calendar", calendar_handlers.get_calendar, True),
+    _route("GET", MAILBOX_PREFIX + r"/calendars", calendar_handlers.list_calendars, True),
+    _route("GET", r"/users/(?P<user>[^/]+)", user_handlers.get_user),
 ]
 
 
@@ -102,17 +111,17 @@ def match_route(method: str, path: str) -> tuple[Route, dict]:
 
 
 class GraphService:
-    """Executes Graph requests against one sandbox."""
+    """Executes Graph requests against one tenant, through its handler context."""
 
-    def __init__(self, sandbox: Sandbox):
-        self.sandbox = sandbox
-        self.state = sandbox.state
+    def __init__(self, ctx: HandlerContext):
+        self.ctx = ctx
+        self.state = ctx.state
 
     match_route = staticmethod(match_route)
 
     @property
     def base(self) -> str:
-        return self.sandbox.graph_url
+        return self.ctx.graph_url
 
     # -- authentication ---------------------------------------------------
 
@@ -121,7 +130,7 @@ class GraphService:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer":
             token = ""
-        claims = self.sandbox.tokens.verify(token.strip(), self.state.tenant_id, self.state.now())
+        claims = self.ctx.tokens.verify(token.strip(), self.state.tenant_id, self.state.now())
         return Principal.from_claims(claims)
 
     def resolve_mailbox(self, route: Route, params: dict, principal: Principal) -> str | None:
@@ -160,12 +169,12 @@ class GraphService:
         except DropConnection:
             record.status = 0
             record.duration = time.monotonic() - started
-            self.sandbox.log.append(record)
+            self.ctx.log.append(record)
             raise
         record.status = response.status
         record.mailbox = req.mailbox_id
         record.duration = time.monotonic() - started
-        self.sandbox.log.append(record)
+        self.ctx.log.append(record)
         response.headers.setdefault("request-id", req.request_id)
         response.headers.setdefault("client-request-id", req.client_request_id)
         return response
@@ -173,7 +182,7 @@ class GraphService:
     def _execute(
         self, req: GraphRequest, record: LogRecord, latency: float, limit: bool
     ) -> GraphResponse:
-        delay, fault = self.sandbox.faults.fire(req.method, "/v1.0" + req.path, req.in_batch)
+        delay, fault = self.ctx.faults.fire(req.method, "/v1.0" + req.path, req.in_batch)
         if fault is not None:
             record.fault = fault.kind
         if fault is not None and fault.kind == "drop":
@@ -189,13 +198,13 @@ class GraphService:
                 req.mailbox_id = self.resolve_mailbox(route, params, principal)
                 if limit and req.mailbox_id and route.mailbox:
                     slot = (principal.client_id, req.mailbox_id)
-                    if not self.sandbox.faults.acquire(slot):
+                    if not self.ctx.faults.acquire(slot):
                         slot = None
-                        raise throttled(self.sandbox.faults.concurrency_retry_after)
+                        raise throttled(self.ctx.faults.concurrency_retry_after)
             except GraphError as exc:
                 time.sleep(latency + delay)
                 return self.error_response(req, exc)
-            if route.handler is batch.handle_batch:
+            if route.handler is batch_handler.handle_batch:
                 if req.in_batch:
                     return self.error_response(
                         req,
@@ -206,7 +215,7 @@ class GraphService:
             return self._run(route, req, fault, 0.0)
         finally:
             if slot is not None:
-                self.sandbox.faults.release(slot)
+                self.ctx.faults.release(slot)
 
     def _run(self, route: Route, req: GraphRequest, fault, latency: float) -> GraphResponse:
         if fault is not None and fault.kind == "status":
@@ -217,14 +226,14 @@ class GraphService:
         try:
             prefer = parse_prefer([req.headers.get("Prefer")] if req.headers.get("Prefer") else [])
             req.prefer = prefer
-            if route.handler is batch.handle_batch:
+            if route.handler is batch_handler.handle_batch:
                 response = route.handler(self, req, latency=latency)
             else:
                 # One lock around each handler: the tenant is consistent for the
                 # whole answer (handlers are CPU-bound; latency sleeps happen
                 # outside, so concurrent clients still overlap).
                 with self.state.lock:
-                    response = route.handler(self, req)
+                    response = route.handler(self.ctx, req)
             if prefer_get(prefer, "IdType"):
                 # Accepted: the sandbox's ids are immutable anyway.
                 logger.debug(
@@ -252,7 +261,8 @@ class GraphService:
         headers = {"Content-Type": JSON_TYPE, **exc.headers}
         if exc.status == 401:
             headers["WWW-Authenticate"] = (
-                f'Bearer realm="", authorization_uri="{self.sandbox.url}/common/oauth2/authorize", '
+                'Bearer realm="", '
+                f'authorization_uri="{self.ctx.base_url}/common/oauth2/authorize", '
                 'client_id="00000003-0000-0000-c000-000000000000"'
             )
         return GraphResponse(exc.status, exc.body(req.request_id, req.client_request_id), headers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .errors import GraphError
+from ..tenant.service_errors import GraphError
 
 Predicate = Callable[[dict], bool]
 

@@ -15,7 +15,7 @@ import json
 import re
 from urllib.parse import quote, urlencode
 
-from .errors import GraphError
+from ..tenant.service_errors import GraphError
 
 _PREFER_ITEM = re.compile(r'\s*([A-Za-z][\w.\-]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,;]*))?\s*')
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 
 from dateutil import rrule
 
-from .errors import GraphError
+from .service_errors import GraphError
 
 _WEEKDAYS = {
     "monday": rrule.MO,

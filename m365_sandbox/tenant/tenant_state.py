@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from .events import (
+from .mailbox_store import (
     ExceptionRecord,
     Mailbox,
     StoredEvent,
@@ -34,7 +34,7 @@ from .events import (
     patch_event,
     patch_occurrence,
 )
-from .timezones import UTC
+from .zone_lookup import UTC
 
 DEFAULT_CLIENT_ID = "5f0c7a52-3e1b-4c8d-9a6f-2b7e4d1c8a90"
 DEFAULT_CLIENT_SECRET = "sbx~Q8f2K.m365-sandbox-secret_7Yv3nR"  # noqa: S105 - a fake, public test secret

@@ -7,6 +7,10 @@ server did the work, which is why event creation must be idempotent. Tests
 configure these per case; each fault matches on method, a path regex and
 whether the request is a ``$batch`` item, and fires a number of times or with
 a probability drawn from a seeded RNG (so runs are reproducible).
+
+The fault plan and the per-mailbox limiter are tenant-side state (tests set
+them up on ``Sandbox.faults`` like users or events); ``graph/`` and ``server/``
+consult them for each request, so this module imports nothing above it.
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .errors import GraphError, graph_error_body
-from .graphtypes import (
+from ..tenant.request_log import HeaderDict, LogRecord
+from ..tenant.service_errors import GraphError, graph_error_body
+from .wire_types import (
     JSON_TYPE,
     DropConnection,
     GraphRequest,
@@ -38,10 +39,9 @@ from .graphtypes import (
     ok,
     throttled,
 )
-from .requestlog import HeaderDict, LogRecord
 
 if TYPE_CHECKING:
-    from .graph import GraphService
+    from .router import GraphService
 
 MAX_REQUESTS = 20
 
@@ -158,7 +158,7 @@ def handle_batch(svc: GraphService, req: GraphRequest, latency: float = 0.0) -> 
     payload = json_body(req)
     items = _order(_parse_items(payload))
     requests = {item["id"]: _item_request(item, req) for item in items}
-    faults = svc.sandbox.faults
+    faults = svc.ctx.faults
 
     # Items to one mailbox are concurrent requests to it: take the slots up front.
     # An item that dependsOn an item of the same mailbox runs after it, in its slot
@@ -215,12 +215,12 @@ def handle_batch(svc: GraphService, req: GraphRequest, latency: float = 0.0) -> 
     if dropped_after:
         raise DropConnection(after=True)
     responses = [_item_response(item["id"], results[item["id"]]) for item in items]
-    svc.sandbox.batch_rng.shuffle(responses)
+    svc.ctx.batch_rng.shuffle(responses)
     return ok({"responses": responses})
 
 
 def _log_throttled(svc: GraphService, item_req: GraphRequest) -> GraphResponse:
-    error = throttled(svc.sandbox.faults.concurrency_retry_after)
+    error = throttled(svc.ctx.faults.concurrency_retry_after)
     response = GraphResponse(
         429,
         error.body(item_req.request_id, item_req.client_request_id),
@@ -232,7 +232,7 @@ def _log_throttled(svc: GraphService, item_req: GraphRequest) -> GraphResponse:
         route_mailbox = svc.resolve_mailbox(route, params, item_req.principal)
     except GraphError:
         pass
-    svc.sandbox.log.append(
+    svc.ctx.log.append(
         LogRecord(
             method=item_req.method,
             path="/v1.0" + item_req.path,
@@ -251,7 +251,7 @@ def _log_throttled(svc: GraphService, item_req: GraphRequest) -> GraphResponse:
 
 
 def _log_dependency_failure(svc: GraphService, item_req: GraphRequest) -> None:
-    svc.sandbox.log.append(
+    svc.ctx.log.append(
         LogRecord(
             method=item_req.method,
             path="/v1.0" + item_req.path,

@@ -14,15 +14,15 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from . import permissions
-from .errors import GraphError, sync_state_not_found, user_not_found
-from .filters import compile_filter
-from .graphtypes import GraphRequest, GraphResponse, ok
-from .odata import decode_token, encode_token, link, page_size, parse_select
-from .state import USER_DEFAULT_PROPERTIES, USER_PROPERTIES
+from ..identity import token_permissions
+from ..tenant.service_errors import GraphError, sync_state_not_found, user_not_found
+from ..tenant.tenant_state import USER_DEFAULT_PROPERTIES, USER_PROPERTIES
+from .filter_expressions import compile_filter
+from .odata_query import decode_token, encode_token, link, page_size, parse_select
+from .wire_types import GraphRequest, GraphResponse, ok
 
 if TYPE_CHECKING:
-    from .graph import GraphService
+    from ..tenant.handler_context import HandlerContext
 
 USER_TYPE = "microsoft.graph.user"
 
@@ -53,8 +53,8 @@ def _reject_unsupported(req: GraphRequest, allowed: set[str]) -> None:
             )
 
 
-def list_users(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    permissions.require_directory_read(req.principal)
+def list_users(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    token_permissions.require_directory_read(req.principal)
     _reject_unsupported(req, {"$select", "$filter", "$top", "$skiptoken", "$count", "$orderby"})
     select = _select(req)
     size, _ = page_size(req.query, req.prefer, 100, 999)
@@ -69,7 +69,7 @@ def list_users(svc: GraphService, req: GraphRequest) -> GraphResponse:
                 "request.",
             )
         offset = int(token.get("o", 0))
-    records = svc.state.user_records()
+    records = ctx.state.user_records()
     candidates = [r.props for r in records]
     if "$filter" in req.query:
         predicate = compile_filter(req.query["$filter"], USER_PROPERTIES)
@@ -85,7 +85,7 @@ def list_users(svc: GraphService, req: GraphRequest) -> GraphResponse:
         )
     page = candidates[offset : offset + size]
     body = {
-        "@odata.context": _context(svc.base, select),
+        "@odata.context": _context(ctx.graph_url, select),
         "value": [_shape(p, select) for p in page],
     }
     if req.query.get("$count", "").lower() == "true":
@@ -104,39 +104,39 @@ def list_users(svc: GraphService, req: GraphRequest) -> GraphResponse:
         params = {k: req.query.get(k) for k in ("$select", "$filter", "$orderby", "$count")}
         params["$top"] = req.query.get("$top")
         params["$skiptoken"] = encode_token({"k": "users", "o": offset + size})
-        body["@odata.nextLink"] = link(svc.base, "/users", params)
+        body["@odata.nextLink"] = link(ctx.graph_url, "/users", params)
     return ok(body)
 
 
-def get_user(svc: GraphService, req: GraphRequest) -> GraphResponse:
+def get_user(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
     ref = req.params["user"]
-    record = svc.state.user_record(ref)
+    record = ctx.state.user_record(ref)
     # Graph checks privileges first: a caller without directory access gets 403
     # even for a user that does not exist.
     if record is None:
-        permissions.require_user_read(req.principal, "")
+        token_permissions.require_user_read(req.principal, "")
         raise user_not_found(ref)
-    permissions.require_user_read(req.principal, record.props["id"])
+    token_permissions.require_user_read(req.principal, record.props["id"])
     select = _select(req)
     body = {
-        "@odata.context": _context(svc.base, select, "/$entity"),
+        "@odata.context": _context(ctx.graph_url, select, "/$entity"),
         **_shape(record.props, select),
     }
     return ok(body)
 
 
-def get_me(svc: GraphService, req: GraphRequest) -> GraphResponse:
+def get_me(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
     if req.principal.is_app:
         raise GraphError(
             400, "BadRequest", "/me request is only valid with delegated authentication flow."
         )
-    record = svc.state.user_record(req.principal.user_id or "")
+    record = ctx.state.user_record(req.principal.user_id or "")
     if record is None:
         raise user_not_found(req.principal.user_id or "me")
-    permissions.require_user_read(req.principal, record.props["id"])
+    token_permissions.require_user_read(req.principal, record.props["id"])
     select = _select(req)
     body = {
-        "@odata.context": _context(svc.base, select, "/$entity"),
+        "@odata.context": _context(ctx.graph_url, select, "/$entity"),
         **_shape(record.props, select),
     }
     return ok(body)
@@ -145,9 +145,9 @@ def get_me(svc: GraphService, req: GraphRequest) -> GraphResponse:
 # -- delta -------------------------------------------------------------------------
 
 
-def users_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    permissions.require_users_delta(req.principal)
-    state = svc.state
+def users_delta(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    token_permissions.require_users_delta(req.principal)
+    state = ctx.state
     token_text = req.query.get("$deltatoken") or req.query.get("$skiptoken")
     latest = "latest"  # $deltatoken=latest: a keyword, not a secret
     if token_text == latest and "$deltatoken" in req.query:
@@ -156,9 +156,9 @@ def users_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
         token = _new_token(state, select, state.seq)
         return ok(
             {
-                "@odata.context": _context(svc.base, select),
+                "@odata.context": _context(ctx.graph_url, select),
                 "value": [],
-                "@odata.deltaLink": _delta_link(svc, token),
+                "@odata.deltaLink": _delta_link(ctx, token),
             }
         )
     if token_text:
@@ -187,12 +187,17 @@ def users_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
     items = [(key, item) for key, item in _delta_items(state, token["q"], select) if key > after]
     size, applied = page_size(req.query, req.prefer, 100, 999)
     page = items[:size]
-    body = {"@odata.context": _context(svc.base, select), "value": [item for _key, item in page]}
+    body = {
+        "@odata.context": _context(ctx.graph_url, select),
+        "value": [item for _key, item in page],
+    }
     if len(items) > size:
         nxt = {**token, "a": page[-1][0], "t": _stamp(state)}
-        body["@odata.nextLink"] = link(svc.base, "/users/delta", {"$skiptoken": encode_token(nxt)})
+        body["@odata.nextLink"] = link(
+            ctx.graph_url, "/users/delta", {"$skiptoken": encode_token(nxt)}
+        )
     else:
-        body["@odata.deltaLink"] = _delta_link(svc, _new_token(state, select, token["n"]))
+        body["@odata.deltaLink"] = _delta_link(ctx, _new_token(state, select, token["n"]))
     headers = {"Preference-Applied": f"odata.maxpagesize={size}"} if applied else {}
     return ok(body, headers=headers)
 
@@ -213,8 +218,8 @@ def _new_token(state, select, seq: int) -> dict:
     }
 
 
-def _delta_link(svc: GraphService, token: dict) -> str:
-    return link(svc.base, "/users/delta", {"$deltatoken": encode_token(token)})
+def _delta_link(ctx: HandlerContext, token: dict) -> str:
+    return link(ctx.graph_url, "/users/delta", {"$deltatoken": encode_token(token)})
 
 
 def _token_alive(state, token: dict) -> bool:
@@ -251,14 +256,14 @@ def _delta_items(state, since: int, select: list[str] | None) -> list[tuple[int,
 # -- places ------------------------------------------------------------------------
 
 
-def list_rooms(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    permissions.require_places(req.principal)
+def list_rooms(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    token_permissions.require_places(req.principal)
     size, _ = page_size(req.query, req.prefer, 100, 999)
     offset = 0
     if "$skiptoken" in req.query:
         token = decode_token(req.query["$skiptoken"]) or {}
         offset = int(token.get("o", 0))
-    rooms = [r for r in svc.state.user_records() if r.room is not None]
+    rooms = [r for r in ctx.state.user_records() if r.room is not None]
     value = []
     for record in rooms[offset : offset + size]:
         props, room = record.props, record.room
@@ -284,10 +289,13 @@ def list_rooms(svc: GraphService, req: GraphRequest) -> GraphResponse:
                 "displayDeviceName": room.get("displayDeviceName"),
             }
         )
-    body = {"@odata.context": f"{svc.base}/$metadata#places/microsoft.graph.room", "value": value}
+    body = {
+        "@odata.context": f"{ctx.graph_url}/$metadata#places/microsoft.graph.room",
+        "value": value,
+    }
     if offset + size < len(rooms):
         body["@odata.nextLink"] = link(
-            svc.base,
+            ctx.graph_url,
             "/places/microsoft.graph.room",
             {"$top": req.query.get("$top"), "$skiptoken": encode_token({"o": offset + size})},
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import GraphError, directory_denied, mailbox_denied
+from ..tenant.service_errors import GraphError, directory_denied, mailbox_denied
 
 DIRECTORY_READ = frozenset(
     {

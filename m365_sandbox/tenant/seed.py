@@ -42,9 +42,9 @@ import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from .events import StoredEvent
-from .state import TenantState
-from .timezones import UTC, zone
+from .mailbox_store import StoredEvent
+from .tenant_state import TenantState
+from .zone_lookup import UTC, zone
 
 _RELATIVE = re.compile(r"^today(?P<offset>[+-]\d+)?(?:T(?P<time>[\d:.]+))?$")
 

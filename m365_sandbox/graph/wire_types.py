@@ -1,8 +1,8 @@
 """Request and response types shared by the Graph handlers.
 
-Handlers (users, calendar, batch) take a :class:`GraphRequest` and return a
-:class:`GraphResponse`; keeping these in their own module lets the router
-import the handlers without import cycles.
+Handlers (``user_handlers``, ``calendar_handlers``, ``batch_handler``) take a
+:class:`GraphRequest` and return a :class:`GraphResponse`; keeping these in
+their own module lets the router import the handlers without import cycles.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from .errors import GraphError
-from .permissions import Principal
-from .requestlog import HeaderDict
+from ..identity.token_permissions import Principal
+from ..tenant.request_log import HeaderDict
+from ..tenant.service_errors import GraphError
 
 JSON_TYPE = (
     "application/json; odata.metadata=minimal; odata.streaming=true; "

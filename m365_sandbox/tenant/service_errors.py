@@ -4,6 +4,10 @@ Both services have their own, documented error bodies and clients branch on
 them (status, ``error.code``, ``error`` / ``AADSTS`` numbers), so the sandbox
 raises these exceptions deep inside handlers and the HTTP layer turns them into
 exactly the JSON each service sends.
+
+They live in ``tenant/``, the bottom layer, because the tenant's own data
+raises them too (an unknown time zone, an invalid recurrence, a stale change
+key): ``graph/`` and ``identity/`` only turn them into answers.
 """
 
 from __future__ import annotations

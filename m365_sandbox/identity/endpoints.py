@@ -31,12 +31,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from werkzeug.wrappers import Request, Response
 
-from .errors import IdentityError
-from .tokens import GRAPH_APP_ID, GRAPH_RESOURCE
+from ..tenant.service_errors import IdentityError
+from .token_service import GRAPH_APP_ID, GRAPH_RESOURCE
 
 if TYPE_CHECKING:
-    from .server import Sandbox
-    from .state import App
+    from ..tenant.handler_context import HandlerContext
+    from ..tenant.tenant_state import App
 
 OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
 _DEFAULT_SCOPES = {
@@ -133,11 +133,11 @@ def _with_params(uri: str, params: dict, fragment: bool = False) -> str:
 
 
 class IdentityPlatform:
-    """Request handlers of the identity endpoints of one sandbox."""
+    """Request handlers of the identity endpoints of one tenant, through its handler context."""
 
-    def __init__(self, sandbox: Sandbox):
-        self.sandbox = sandbox
-        self.state = sandbox.state
+    def __init__(self, ctx: HandlerContext):
+        self.ctx = ctx
+        self.state = ctx.state
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -146,7 +146,7 @@ class IdentityPlatform:
             return self._dispatch(request, segment, rest)
         except IdentityError as exc:
             return self._json(
-                exc.body(self.sandbox.url, request.headers.get("client-request-id")), exc.status
+                exc.body(self.ctx.base_url, request.headers.get("client-request-id")), exc.status
             )
 
     def _dispatch(self, request: Request, segment: str, rest: str) -> Response:
@@ -157,7 +157,7 @@ class IdentityPlatform:
                 raise tenant_not_found(segment)
             return self._json(self.openid_configuration(segment, kind))
         if rest in ("discovery/v2.0/keys", "discovery/keys"):
-            return self._json(self.sandbox.tokens.jwks())
+            return self._json(self.ctx.tokens.jwks())
         if rest == "oauth2/v2.0/token":
             if request.method != "POST":
                 return self._json(
@@ -215,7 +215,7 @@ class IdentityPlatform:
     # -- discovery --------------------------------------------------------------------
 
     def openid_configuration(self, segment: str, kind: str) -> dict:
-        base = self.sandbox.url
+        base = self.ctx.base_url
         # For common/organizations the issuer carries a "{tenantid}" placeholder.
         issuer_tenant = (
             "{tenantid}" if kind in ("common", "organizations") else self.state.tenant_id
@@ -317,7 +317,7 @@ class IdentityPlatform:
             {
                 "error": error,
                 "error_description": f"AADSTS{aadsts}: {description}",
-                "error_uri": f"{self.sandbox.url}/error?code={aadsts}",
+                "error_uri": f"{self.ctx.base_url}/error?code={aadsts}",
                 "state": params.get("state"),
             },
         )
@@ -349,7 +349,7 @@ class IdentityPlatform:
             return self._error_redirect(
                 params, "invalid_request", 5001, "The code_challenge_method is not supported."
             )
-        interactive = self.sandbox.authorize_interactive
+        interactive = self.ctx.authorize_interactive
         decision = self.state.consent
         chosen = None
         if request.method == "POST" and params.get("sandbox_action"):
@@ -484,7 +484,7 @@ class IdentityPlatform:
         decision = self.state.consent
         if request.method == "POST" and params.get("sandbox_action"):
             decision = "accept" if params.get("sandbox_action") == "accept" else "deny"
-        elif self.sandbox.authorize_interactive:
+        elif self.ctx.authorize_interactive:
             hidden = "".join(
                 f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>"
                 for k, v in params.items()
@@ -613,7 +613,7 @@ class IdentityPlatform:
                 "authentication request to the wrong tenant.",
             )
         lifetime = self.state.access_token_lifetime
-        token = self.sandbox.tokens.access_token(
+        token = self.ctx.tokens.access_token(
             tenant_id=self.state.tenant_id,
             client_id=app.client_id,
             app_name=app.display_name,
@@ -763,7 +763,7 @@ class IdentityPlatform:
             "scope": " ".join(scp),
             "expires_in": lifetime,
             "ext_expires_in": lifetime,
-            "access_token": self.sandbox.tokens.access_token(
+            "access_token": self.ctx.tokens.access_token(
                 tenant_id=tid,
                 client_id=app.client_id,
                 app_name=app.display_name,
@@ -786,7 +786,7 @@ class IdentityPlatform:
             }
             result["refresh_token"] = refresh
         if "openid" in oidc:
-            result["id_token"] = self.sandbox.tokens.id_token(
+            result["id_token"] = self.ctx.tokens.id_token(
                 tenant_id=tid,
                 client_id=app.client_id,
                 user=user,

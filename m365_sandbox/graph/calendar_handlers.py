@@ -17,7 +17,7 @@ Graph rules reproduced here:
 * What a delta round lists is real Graph's shape, not calendarView's: series
   masters in full, occurrences as stubs, exceptions in full, a series never
   split across pages, a cancelled occurrence reported only through its master
-  — see :meth:`~m365_sandbox.events.Mailbox.delta_groups` for each rule and its
+  — see :meth:`~m365_sandbox.tenant.mailbox_store.Mailbox.delta_groups` for each rule and its
   public source.
 * ``POST events`` is idempotent on ``transactionId`` per mailbox; ``PATCH``
   and ``DELETE`` honour ``If-Match`` (bare change key, quoted, or the
@@ -33,21 +33,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import permissions
-from .errors import (
+from ..identity import token_permissions
+from ..tenant.mailbox_store import EVENT_PROPERTIES, StoredEvent
+from ..tenant.service_errors import (
     GraphError,
     invalid_user,
     item_not_found,
     mailbox_not_enabled,
     sync_state_not_found,
 )
-from .events import EVENT_PROPERTIES, StoredEvent
-from .graphtypes import GraphRequest, GraphResponse, json_body, ok
-from .odata import decode_token, encode_token, link, page_size, parse_int, parse_select, prefer_get
-from .timezones import UTC, parse_query_datetime, zone
+from ..tenant.zone_lookup import UTC, parse_query_datetime, zone
+from .odata_query import (
+    decode_token,
+    encode_token,
+    link,
+    page_size,
+    parse_int,
+    parse_select,
+    prefer_get,
+)
+from .wire_types import GraphRequest, GraphResponse, json_body, ok
 
 if TYPE_CHECKING:
-    from .graph import GraphService
+    from ..tenant.handler_context import HandlerContext
 
 EVENT_TYPE = "microsoft.graph.event"
 DELTA_FORBIDDEN = ("$select", "$filter", "$orderby", "$search", "$expand")
@@ -62,9 +70,9 @@ class Target:
         self.path_prefix = path_prefix  # "/users/{id}" or "/me", for links
 
 
-def _target(svc: GraphService, req: GraphRequest, write: bool) -> Target:
+def _target(ctx: HandlerContext, req: GraphRequest, write: bool) -> Target:
     principal = req.principal
-    permissions.calendar_precheck(principal, write)
+    token_permissions.calendar_precheck(principal, write)
     if req.params.get("me"):
         if principal.is_app:
             raise GraphError(
@@ -74,14 +82,14 @@ def _target(svc: GraphService, req: GraphRequest, write: bool) -> Target:
     else:
         ref = req.params["user"]
         prefix = f"/users/{ref}"
-    state = svc.state
+    state = ctx.state
     with state.lock:
         record = state.user_record(ref)
         if record is None:
             raise invalid_user(ref)
         user_id = record.props["id"]
         shared = state.shared_with(user_id, principal.user_id) if principal.user_id else None
-        basic = permissions.calendar_access(principal, user_id, shared, write)
+        basic = token_permissions.calendar_access(principal, user_id, shared, write)
         if not record.has_mailbox or user_id not in state.mailboxes:
             raise mailbox_not_enabled()
     return Target(user_id, basic, prefix)
@@ -146,20 +154,20 @@ def _reject_filter(req: GraphRequest) -> None:
         )
 
 
-def _paged_list(svc, req, target: Target, items, *, path: str, extra_params: dict) -> GraphResponse:
+def _paged_list(ctx, req, target: Target, items, *, path: str, extra_params: dict) -> GraphResponse:
     """Offset paging (``$skip``) the way Outlook lists and calendarView page."""
     size, applied = page_size(req.query, req.prefer, 10, 1000)
     skip = parse_int(_query(req, "$skip"), "$skip") or 0
     tz, tz_name, tz_headers = _output_zone(req)
     select = _select(req)
     page = items[skip : skip + size]
-    with svc.state.lock:
+    with ctx.state.lock:
         value = [
             event.render(key, tz=tz, tz_name=tz_name, select=select, basic=target.basic)
             for _s, _i, event, key in page
         ]
     body = {
-        "@odata.context": f"{svc.base}/$metadata#{_context(target, path)}",
+        "@odata.context": f"{ctx.graph_url}/$metadata#{_context(target, path)}",
         "value": value,
     }
     if skip + size < len(items):
@@ -168,7 +176,7 @@ def _paged_list(svc, req, target: Target, items, *, path: str, extra_params: dic
             if name in req.query:
                 params[name] = req.query[name]
         params["$skip"] = str(skip + size)
-        body["@odata.nextLink"] = link(svc.base, target.path_prefix + path, params)
+        body["@odata.nextLink"] = link(ctx.graph_url, target.path_prefix + path, params)
     headers = {"Preference-Applied": f"odata.maxpagesize={size}"} if applied else {}
     return ok(body, headers=_merge_headers(tz_headers, headers))
 
@@ -210,23 +218,23 @@ def _order(req: GraphRequest, items: list) -> list:
 # -- calendarView -------------------------------------------------------------------
 
 
-def calendar_view(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=False)
+def calendar_view(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=False)
     _reject_filter(req)
     low, high = _window(req)
-    with svc.state.lock:
-        items = svc.state.mailbox(target.user_id).view(low, high)
+    with ctx.state.lock:
+        items = ctx.state.mailbox(target.user_id).view(low, high)
     items = _order(req, items)
     params = {
         "startDateTime": _query(req, "startDateTime"),
         "endDateTime": _query(req, "endDateTime"),
     }
-    return _paged_list(svc, req, target, items, path="/calendarView", extra_params=params)
+    return _paged_list(ctx, req, target, items, path="/calendarView", extra_params=params)
 
 
-def calendar_view_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=False)
-    state = svc.state
+def calendar_view_delta(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=False)
+    state = ctx.state
     delta_text, skip_text = req.query.get("$deltatoken"), req.query.get("$skiptoken")
     if delta_text or skip_text:
         token = decode_token(delta_text or skip_text)
@@ -298,14 +306,14 @@ def calendar_view_delta(svc: GraphService, req: GraphRequest) -> GraphResponse:
                         "@removed": {"reason": "deleted"},
                     }
                 )
-    body = {"@odata.context": f"{svc.base}/$metadata#Collection(event)", "value": value}
+    body = {"@odata.context": f"{ctx.graph_url}/$metadata#Collection(event)", "value": value}
     path = target.path_prefix + "/calendarView/delta"
     if len(entries) > len(page):
         nxt = {**token, "a": page[-1][0], "t": _stamp(state)}
-        body["@odata.nextLink"] = link(svc.base, path, {"$skiptoken": encode_token(nxt)})
+        body["@odata.nextLink"] = link(ctx.graph_url, path, {"$skiptoken": encode_token(nxt)})
     else:
         final = {**token, "q": token["n"], "a": "", "t": _stamp(state)}
-        body["@odata.deltaLink"] = link(svc.base, path, {"$deltatoken": encode_token(final)})
+        body["@odata.deltaLink"] = link(ctx.graph_url, path, {"$deltatoken": encode_token(final)})
     headers = {"Preference-Applied": f"odata.maxpagesize={size}"} if applied else {}
     return ok(body, headers=_merge_headers(tz_headers, headers))
 
@@ -324,18 +332,18 @@ def _alive(state, token: dict) -> bool:
 # -- events ------------------------------------------------------------------------
 
 
-def list_events(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=False)
+def list_events(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=False)
     _reject_filter(req)
-    with svc.state.lock:
-        events = list(svc.state.mailbox(target.user_id).events.values())
+    with ctx.state.lock:
+        events = list(ctx.state.mailbox(target.user_id).events.values())
     items = [(e.utc(e.start), e.id, e, None) for e in events]
     items = _order(req, items)
-    return _paged_list(svc, req, target, items, path="/events", extra_params={})
+    return _paged_list(ctx, req, target, items, path="/events", extra_params={})
 
 
 def _render_one(
-    svc,
+    ctx,
     req,
     target: Target,
     event: StoredEvent,
@@ -346,32 +354,32 @@ def _render_one(
 ) -> GraphResponse:
     tz, tz_name, tz_headers = _output_zone(req)
     select = _select(req) if req.method == "GET" else None
-    with svc.state.lock:
+    with ctx.state.lock:
         body = event.render(key, tz=tz, tz_name=tz_name, select=select, basic=target.basic)
-    body = {"@odata.context": f"{svc.base}/$metadata#{_context(target, context)}", **body}
+    body = {"@odata.context": f"{ctx.graph_url}/$metadata#{_context(target, context)}", **body}
     return ok(body, status, headers=tz_headers)
 
 
-def create_event(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=True)
+def create_event(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=True)
     payload = json_body(req)
-    event, _created = svc.state.create_event(target.user_id, payload)
-    response = _render_one(svc, req, target, event, status=201)
-    response.headers["Location"] = f"{svc.base}/users('{target.user_id}')/events('{event.id}')"
+    event, _created = ctx.state.create_event(target.user_id, payload)
+    response = _render_one(ctx, req, target, event, status=201)
+    response.headers["Location"] = f"{ctx.graph_url}/users('{target.user_id}')/events('{event.id}')"
     return response
 
 
-def _find(svc, target: Target, event_id: str):
+def _find(ctx, target: Target, event_id: str):
     try:
-        return svc.state.find_event(target.user_id, event_id)
+        return ctx.state.find_event(target.user_id, event_id)
     except KeyError:
         raise item_not_found() from None
 
 
-def get_event(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=False)
-    event, key = _find(svc, target, req.params["event_id"])
-    return _render_one(svc, req, target, event, key=key)
+def get_event(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=False)
+    event, key = _find(ctx, target, req.params["event_id"])
+    return _render_one(ctx, req, target, event, key=key)
 
 
 def _check_if_match(req: GraphRequest, event: StoredEvent, key) -> None:
@@ -401,34 +409,34 @@ def _check_if_match(req: GraphRequest, event: StoredEvent, key) -> None:
     )
 
 
-def update_event(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=True)
+def update_event(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=True)
     payload = json_body(req)
-    state = svc.state
+    state = ctx.state
     with state.lock:
-        event, key = _find(svc, target, req.params["event_id"])
+        event, key = _find(ctx, target, req.params["event_id"])
         _check_if_match(req, event, key)
         event, key = state.patch_event(target.user_id, req.params["event_id"], payload)
-        return _render_one(svc, req, target, event, key=key)
+        return _render_one(ctx, req, target, event, key=key)
 
 
-def delete_event(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=True)
-    state = svc.state
+def delete_event(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=True)
+    state = ctx.state
     with state.lock:
-        event, key = _find(svc, target, req.params["event_id"])
+        event, key = _find(ctx, target, req.params["event_id"])
         _check_if_match(req, event, key)
         state.remove_event(target.user_id, req.params["event_id"])
     return GraphResponse(204, None, {})
 
 
-def instances(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=False)
+def instances(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=False)
     low, high = _window(req)
-    event, key = _find(svc, target, req.params["event_id"])
+    event, key = _find(ctx, target, req.params["event_id"])
     if key is not None:
         raise item_not_found()
-    with svc.state.lock:
+    with ctx.state.lock:
         items = []
         for occ_key, start, _end in event.occurrences(low, high):
             items.append((event.utc(start), f"{event.id}", event, occ_key))
@@ -437,14 +445,14 @@ def instances(svc: GraphService, req: GraphRequest) -> GraphResponse:
         "startDateTime": _query(req, "startDateTime"),
         "endDateTime": _query(req, "endDateTime"),
     }
-    return _paged_list(svc, req, target, items, path=path, extra_params=params)
+    return _paged_list(ctx, req, target, items, path=path, extra_params=params)
 
 
 # -- the calendar resource itself ----------------------------------------------------
 
 
-def _calendar(svc: GraphService, user_id: str) -> dict:
-    record = svc.state.user_record(user_id)
+def _calendar(ctx: HandlerContext, user_id: str) -> dict:
+    record = ctx.state.user_record(user_id)
     props = record.props if record else {}
     return {
         "id": "AAMkCal" + user_id.replace("-", ""),
@@ -464,19 +472,19 @@ def _calendar(svc: GraphService, user_id: str) -> dict:
     }
 
 
-def get_calendar(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=False)
+def get_calendar(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=False)
     body = {
-        "@odata.context": f"{svc.base}/$metadata#{_context(target, '/calendar/$entity')}",
-        **_calendar(svc, target.user_id),
+        "@odata.context": f"{ctx.graph_url}/$metadata#{_context(target, '/calendar/$entity')}",
+        **_calendar(ctx, target.user_id),
     }
     return ok(body)
 
 
-def list_calendars(svc: GraphService, req: GraphRequest) -> GraphResponse:
-    target = _target(svc, req, write=False)
+def list_calendars(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
+    target = _target(ctx, req, write=False)
     body = {
-        "@odata.context": f"{svc.base}/$metadata#{_context(target, '/calendars')}",
-        "value": [_calendar(svc, target.user_id)],
+        "@odata.context": f"{ctx.graph_url}/$metadata#{_context(target, '/calendars')}",
+        "value": [_calendar(ctx, target.user_id)],
     }
     return ok(body)
