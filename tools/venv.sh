@@ -62,9 +62,13 @@ if [ -n "$odoo_reqs" ]; then
   echo "venv: installing odoo-addon-queue-job $QUEUE_JOB_VERSION (--no-deps)"
   pip_install "${constraints[@]}" "openupgradelib==$OPENUPGRADELIB_VERSION"
   pip_install --no-deps "odoo-addon-queue-job==$QUEUE_JOB_VERSION"
-elif "$VENV/bin/python" -m pip show -q odoo-addon-queue-job >/dev/null 2>&1; then
-  # No Odoo here: drop it again, it would leave an empty `odoo` namespace
-  # package in site-packages.
-  "$VENV/bin/python" -m pip uninstall -q -y odoo-addon-queue-job >/dev/null 2>&1 || true
+else
+  # No Odoo here: drop queue_job again, and the then empty odoo/addons folder,
+  # which would make `import odoo` find an empty namespace package.
+  if "$VENV/bin/python" -m pip show -q odoo-addon-queue-job >/dev/null 2>&1; then
+    "$VENV/bin/python" -m pip uninstall -q -y odoo-addon-queue-job >/dev/null 2>&1 || true
+  fi
+  site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  rmdir "$site/odoo/addons" "$site/odoo" 2>/dev/null || true
 fi
 echo "$want" >"$stamp"
