@@ -6,10 +6,11 @@ VENV ?= .venv
 ODOO_SRC ?= /opt/odoo19
 export ODOO_SRC VENV PYTHON
 
-.PHONY: help venv test test-pure test-odoo bench bench-odoo demo lint format readme clean
+.PHONY: help venv test test-pure test-odoo test-pytest-odoo bench bench-odoo demo lint format readme clean
 
 help:
 	@echo "make test   - virtualenv, pure suites, Odoo suites (when Odoo is at \$$ODOO_SRC)"
+	@echo "make test-pure / test-odoo / test-pytest-odoo - one step of make test"
 	@echo "make demo   - sandbox tenant + Odoo database m365_demo with the addon, then serve Odoo"
 	@echo "make bench  - Graph client benchmarks against the sandbox with simulated latency"
 	@echo "make bench-odoo - feature benchmarks through Odoo (scratch databases; needs Odoo)"
@@ -26,6 +27,9 @@ test-pure:
 
 test-odoo:
 	@tools/test.sh odoo
+
+test-pytest-odoo:
+	@tools/test.sh pytest-odoo
 
 bench: venv
 	$(VENV)/bin/python -m bench

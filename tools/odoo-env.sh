@@ -19,8 +19,17 @@ if [ "$(psql -U postgres -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname=
   psql -U postgres -d postgres -qc "CREATE ROLE \"$ODOO_DB_USER\" LOGIN CREATEDB" >/dev/null || return 1
 fi
 
+# Addons path: Odoo's own addons, this repository and, when tools/venv.sh
+# installed OCA queue_job (wheel odoo-addon-queue-job), the folder its wheel
+# fills: <venv site-packages>/odoo/addons.
+ODOO_ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$repo"
+ODOO_VENV_ADDONS=$("${VENV:-.venv}/bin/python" -c \
+  'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null)/odoo/addons
+if [ -f "$ODOO_VENV_ADDONS/queue_job/__manifest__.py" ]; then
+  ODOO_ADDONS_PATH="$ODOO_ADDONS_PATH,$ODOO_VENV_ADDONS"
+fi
 ODOO_ARGS=(
-  --addons-path="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$repo"
+  --addons-path="$ODOO_ADDONS_PATH"
   --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$ODOO_DB_USER"
   --db-filter='.*'
 )

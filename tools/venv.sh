@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Create or refresh the project virtualenv. Installs the pure packages with
-# their sandbox and test extras and, when Odoo 19 is at $ODOO_SRC, Odoo's own
+# their sandbox and test extras (pytest-odoo among them, pinned in
+# requirements-test.txt) and, when Odoo 19 is at $ODOO_SRC, Odoo's own
 # requirements (used as constraints too, so our packages never move a version
-# Odoo pins). Re-runs only when an input changed.
+# Odoo pins) and OCA queue_job. Re-runs only when an input changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -47,4 +48,27 @@ if [ -n "$odoo_reqs" ]; then
 fi
 pip_install "${constraints[@]}" -r requirements.txt -r requirements-test.txt
 pip_install "${constraints[@]}" --no-deps -e .
+
+# OCA queue_job, for the scale-out glue addon. The wheel declares a dependency
+# on an `odoo` distribution, which is not on PyPI (Odoo comes from $ODOO_SRC),
+# hence --no-deps; what its code really imports besides Odoo and Odoo's own
+# requirements (requests, psycopg2, lxml, werkzeug, dateutil) is openupgradelib,
+# which its manifest lists as an external dependency, so Odoo refuses to
+# install the addon without it. The addon lands in site-packages/odoo/addons/
+# queue_job; tools/odoo-env.sh puts that folder on the addons path.
+QUEUE_JOB_VERSION=19.0.2.4.0.1
+OPENUPGRADELIB_VERSION=3.13.7
+if [ -n "$odoo_reqs" ]; then
+  echo "venv: installing odoo-addon-queue-job $QUEUE_JOB_VERSION (--no-deps)"
+  pip_install "${constraints[@]}" "openupgradelib==$OPENUPGRADELIB_VERSION"
+  pip_install --no-deps "odoo-addon-queue-job==$QUEUE_JOB_VERSION"
+else
+  # No Odoo here: drop queue_job again, and the then empty odoo/addons folder,
+  # which would make `import odoo` find an empty namespace package.
+  if "$VENV/bin/python" -m pip show -q odoo-addon-queue-job >/dev/null 2>&1; then
+    "$VENV/bin/python" -m pip uninstall -q -y odoo-addon-queue-job >/dev/null 2>&1 || true
+  fi
+  site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  rmdir "$site/odoo/addons" "$site/odoo" 2>/dev/null || true
+fi
 echo "$want" >"$stamp"
