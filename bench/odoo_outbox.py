@@ -25,7 +25,7 @@ from m365_graph import (
     build_payload,
     create_event,
 )
-from m365_graph.counters import Counters
+from m365_graph.core.counters import Counters
 from m365_sandbox import Sandbox
 
 from .common import rate

@@ -22,7 +22,7 @@ import argparse
 import time
 from datetime import datetime, timedelta, timezone
 
-from m365_graph.pull import NO_TITLE
+from m365_graph.sync.pull import NO_TITLE
 from m365_sandbox import Sandbox, bulk_seed
 
 from .common import rate

@@ -7,27 +7,11 @@ results (dataclasses of :mod:`m365_graph.models`) or errors of
 :mod:`m365_graph.errors`.
 """
 
-from .activities import (
-    ActivityEvent,
-    PlannedWindow,
-    WriterChoice,
-    WriterFacts,
-    activity_payload,
-    choose_writer,
-    planned_window,
-    working_day_start,
-)
-from .auth import PERSONAL_SCOPES, SHARED_SCOPES, AppTokenProvider, DelegatedTokenProvider
-from .authflow import AuthCodeResult, AuthCodeStart, finish_auth_code_flow, start_auth_code_flow
-from .batch import execute_batch
-from .busytime import MailboxCalendar, read_busy_times
-from .calendar import BUSY_SELECT, calendar_view, calendar_view_delta
-from .claims import decode_claims, granted_roles, granted_scopes
-from .client import GraphClient, GraphResponse
-from .config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig
-from .connection import ConnectionReport, check_connection
-from .counters import Counters, CounterSnapshot
-from .errors import (
+from .core.batch import execute_batch
+from .core.client import GraphClient, GraphResponse
+from .core.config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig
+from .core.counters import Counters, CounterSnapshot
+from .core.errors import (
     AuthError,
     BadResponse,
     ConsentRequired,
@@ -41,16 +25,8 @@ from .errors import (
     Throttled,
     Transient,
 )
-from .events import (
-    create_event,
-    delete_event,
-    event_payload,
-    get_event,
-    list_instances,
-    read_events,
-    update_event,
-)
-from .models import (
+from .core.retry import Budget, RetryPolicy
+from .core.types import (
     BatchRequest,
     BatchResponse,
     BusySlot,
@@ -61,7 +37,40 @@ from .models import (
     Removed,
     SkippedItem,
 )
-from .outbox import (
+from .identity.auth import PERSONAL_SCOPES, SHARED_SCOPES, AppTokenProvider, DelegatedTokenProvider
+from .identity.authflow import (
+    AuthCodeResult,
+    AuthCodeStart,
+    finish_auth_code_flow,
+    start_auth_code_flow,
+)
+from .identity.claims import decode_claims, granted_roles, granted_scopes
+from .identity.connection import ConnectionReport, check_connection
+from .identity.permissions import FEATURES, PermissionCheck, admin_consent_url, check_permissions
+from .resources.busytime import MailboxCalendar, read_busy_times
+from .resources.calendar import BUSY_SELECT, calendar_view, calendar_view_delta
+from .resources.events import (
+    create_event,
+    delete_event,
+    event_payload,
+    get_event,
+    list_instances,
+    read_events,
+    update_event,
+)
+from .resources.series import SeriesCompletion, complete_series, read_instances
+from .resources.users import USER_SELECT, get_me, get_user, get_users, users_delta
+from .sync.activities import (
+    ActivityEvent,
+    PlannedWindow,
+    WriterChoice,
+    WriterFacts,
+    activity_payload,
+    choose_writer,
+    planned_window,
+    working_day_start,
+)
+from .sync.outbox import (
     ConflictDecision,
     PushOperation,
     PushResult,
@@ -72,8 +81,7 @@ from .outbox import (
     push_operations,
     resolve_conflict,
 )
-from .permissions import FEATURES, PermissionCheck, admin_consent_url, check_permissions
-from .personal import (
+from .sync.personal import (
     DIRECTIONS,
     WrongAccount,
     check_signed_in_identity,
@@ -83,12 +91,9 @@ from .personal import (
     scopes_for_direction,
     window_is_stale,
 )
-from .pull import LinkState, PulledEvent, PullPlan, decide_removals, map_event, plan_pull
-from .push import Appointment, Attendee, BuiltPayload, build_payload, payload_hash
-from .recurrence import Recurrence, UnsupportedRecurrence
-from .retry import Budget, RetryPolicy
-from .series import SeriesCompletion, complete_series, read_instances
-from .users import USER_SELECT, get_me, get_user, get_users, users_delta
+from .sync.pull import LinkState, PulledEvent, PullPlan, decide_removals, map_event, plan_pull
+from .sync.push import Appointment, Attendee, BuiltPayload, build_payload, payload_hash
+from .sync.recurrence import Recurrence, UnsupportedRecurrence
 
 __all__ = [
     "AUTHORITY_PUBLIC",

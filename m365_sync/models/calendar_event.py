@@ -24,8 +24,8 @@ from collections import Counter
 from odoo import api, fields, models
 
 from m365_graph import Appointment, Attendee, build_payload, map_event
-from m365_graph.errors import BadResponse
-from m365_graph.pull import PullPlan
+from m365_graph.core.errors import BadResponse
+from m365_graph.sync.pull import PullPlan
 
 from .m365_event_link import PULL_CONTEXT
 

@@ -29,9 +29,9 @@ from datetime import datetime, time, timedelta, timezone
 from odoo import api, fields, models
 
 from m365_graph import PushOperation, Recurrence, build_payload, list_instances, push_operations
-from m365_graph.errors import BadResponse, GraphError
-from m365_graph.pull import map_event
-from m365_graph.recurrence import WEEKDAY_FIELDS
+from m365_graph.core.errors import BadResponse, GraphError
+from m365_graph.sync.pull import map_event
+from m365_graph.sync.recurrence import WEEKDAY_FIELDS
 
 #: Fields of the rule that change the Outlook series.
 RULE_FIELDS = frozenset(

@@ -54,8 +54,8 @@ from m365_graph import (
     refresh_scopes,
     scopes_for_direction,
 )
-from m365_graph.counters import Counters
-from m365_graph.personal import (
+from m365_graph.core.counters import Counters
+from m365_graph.sync.personal import (
     PULL_DIRECTIONS,
     PUSH_DIRECTIONS,
     consent_direction,

@@ -30,8 +30,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, format_datetime
 
 from m365_graph import Budget, GraphError, GraphUnavailable, PermissionMissing, read_busy_times
-from m365_graph.directory import match_mailboxes, read_directory
-from m365_graph.workload import (
+from m365_graph.resources.directory import match_mailboxes, read_directory
+from m365_graph.sync.workload import (
     SENSITIVITIES,
     SHOW_AS_BUSY,
     BusyWindow,

@@ -10,7 +10,7 @@ of the tenant are re-marked and the workload days they touch recomputed.
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from m365_graph.workload import category_key, clean_category
+from m365_graph.sync.workload import category_key, clean_category
 
 #: Longest category name accepted (Outlook's own names are far shorter).
 MAX_NAME_LENGTH = 255

@@ -41,7 +41,7 @@ from m365_graph import (
     get_users,
     users_delta,
 )
-from m365_graph.contacts import (
+from m365_graph.sync.contacts import (
     CONTACT_SELECT,
     DIRECTORY_FIELDS,
     OWNED_FIELDS,

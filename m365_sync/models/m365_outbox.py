@@ -63,9 +63,9 @@ from m365_graph import (
     resolve_conflict,
     update_event,
 )
-from m365_graph.counters import Counters
-from m365_graph.errors import BadResponse, NotFound, PreconditionFailed
-from m365_graph.outbox import FAIL, RETRY, WAIT_ACCOUNT, WAIT_GRAPH
+from m365_graph.core.counters import Counters
+from m365_graph.core.errors import BadResponse, NotFound, PreconditionFailed
+from m365_graph.sync.outbox import FAIL, RETRY, WAIT_ACCOUNT, WAIT_GRAPH
 
 from .m365_account import TokenKeeper
 

@@ -10,7 +10,7 @@ record that maps to one stand-alone Outlook event.
 
 from odoo import api, models
 
-from m365_graph.personal import PUSH_DIRECTIONS
+from m365_graph.sync.personal import PUSH_DIRECTIONS
 
 #: Context keys under which record changes are not sent to Outlook: the personal
 #: pull's own writes (they come *from* Outlook), and explicit opt-outs.

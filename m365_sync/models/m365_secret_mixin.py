@@ -33,7 +33,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, config
 
-from m365_graph.secretbox import SecretBox, SecretKeyError
+from m365_graph.core.secretbox import SecretBox, SecretKeyError
 
 _logger = logging.getLogger(__name__)
 

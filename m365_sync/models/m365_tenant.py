@@ -26,8 +26,8 @@ from m365_graph import (
     TenantConfig,
     check_connection,
 )
-from m365_graph.config import is_guid
-from m365_graph.permissions import admin_consent_url
+from m365_graph.core.config import is_guid
+from m365_graph.identity.permissions import admin_consent_url
 
 from .m365_secret_mixin import EncryptedChar
 

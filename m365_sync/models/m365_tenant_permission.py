@@ -9,7 +9,7 @@ consent. Rows are replaced at every test; nobody edits them.
 
 from odoo import api, fields, models
 
-from m365_graph.permissions import FEATURE_LABELS, effective_permissions
+from m365_graph.identity.permissions import FEATURE_LABELS, effective_permissions
 
 
 class M365TenantPermission(models.Model):

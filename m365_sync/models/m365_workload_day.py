@@ -22,7 +22,13 @@ import pytz
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from m365_graph.workload import BusyInterval, busy_by_day, day_figures, planned_by_day, work_by_day
+from m365_graph.sync.workload import (
+    BusyInterval,
+    busy_by_day,
+    day_figures,
+    planned_by_day,
+    work_by_day,
+)
 
 _logger = logging.getLogger(__name__)
 

@@ -48,7 +48,7 @@ from m365_graph import (
     planned_window,
     working_day_start,
 )
-from m365_graph.activities import APPLICATION, NO_MAILBOX, OWN
+from m365_graph.sync.activities import APPLICATION, NO_MAILBOX, OWN
 
 #: Models whose activities may be exported.
 EXPORT_MODELS = ("project.task", "project.project")

@@ -16,7 +16,7 @@ project brings the events of its activities in line (through the outbox).
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from m365_graph.activities import DEFAULT_DURATION_HOURS, MAX_DURATION_HOURS
+from m365_graph.sync.activities import DEFAULT_DURATION_HOURS, MAX_DURATION_HOURS
 
 #: Project fields whose change re-sends (or removes) the events of its activities.
 EXPORT_FIELDS = frozenset(

@@ -17,7 +17,7 @@ from m365_graph import (
     scopes_for_direction,
     start_auth_code_flow,
 )
-from m365_graph.auth import forget_apps
+from m365_graph.identity.auth import forget_apps
 from m365_sandbox import Sandbox
 
 DEFAULT_ROLES = ("User.Read.All", "Calendars.ReadWrite")

@@ -11,7 +11,7 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from m365_graph.auth import forget_apps
+from m365_graph.identity.auth import forget_apps
 from m365_sandbox import Sandbox
 
 from ..models import m365_contact_sync

@@ -18,9 +18,9 @@ from unittest.mock import patch
 from odoo import SUPERUSER_ID, api, sql_db
 from odoo.exceptions import AccessError
 
-import m365_graph.client as graph_client
+import m365_graph.core.client as graph_client
 from m365_graph import GraphClient, ReconnectNeeded, RetryPolicy, get_me, refresh_scopes
-from m365_graph.auth import forget_apps
+from m365_graph.identity.auth import forget_apps
 
 from ..models import m365_busy_slot, m365_outbox
 from ..models.m365_account import TokenKeeper

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
-from m365_graph.pull import NO_TITLE
+from m365_graph.sync.pull import NO_TITLE
 
 from .common import ADELE, MEGAN, M365SandboxCase, PersonalSyncMixin
 from .test_personal_pull import at, weekly

@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from m365_graph.secretbox import PREFIX
+from m365_graph.core.secretbox import PREFIX
 
 from ..models import m365_secret_mixin
 from .common import M365SandboxCase, PersonalSyncMixin

@@ -14,8 +14,8 @@ import random
 import pytest
 
 from m365_graph import GraphClient, RetryPolicy, TenantConfig
-from m365_graph.auth import AppTokenProvider
-from m365_graph.http import PinnedSession
+from m365_graph.core.http import PinnedSession
+from m365_graph.identity.auth import AppTokenProvider
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -95,7 +95,7 @@ def browser_sign_in(sb, auth_url):
 @pytest.fixture
 def connect_account(sb, config):
     """Run the auth-code + PKCE flow for ``sb.state.signed_in_user``; return the result."""
-    from m365_graph.authflow import finish_auth_code_flow, start_auth_code_flow
+    from m365_graph.identity.authflow import finish_auth_code_flow, start_auth_code_flow
 
     def connect(**kwargs):
         start = start_auth_code_flow(config, REDIRECT_URI, **kwargs)

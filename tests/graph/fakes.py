@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from m365_graph.retry import RetryPolicy
+from m365_graph.core.retry import RetryPolicy
 
 
 def response(

@@ -153,7 +153,7 @@ def mutated(draw: st.DrawFn, seed: Any, max_mutations: int = 4) -> Any:
 
 def only_graph_errors(func, *args, **kwargs):
     """Run ``func``; return its value, or the ``GraphError`` it raised. Anything else fails."""
-    from m365_graph.errors import GraphError
+    from m365_graph.core.errors import GraphError
 
     try:
         return func(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""Activity export decisions (m365_graph.activities): writer, start, duration, body.
+"""Activity export decisions (m365_graph.sync.activities): writer, start, duration, body.
 
 Hand-computed cases for every rule and bad input of issue 8, properties for the
 duration and window bounds, and the payload written to the sandbox: one event in
@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from m365_graph import PushOperation, push_operations
-from m365_graph.activities import (
+from m365_graph.sync.activities import (
     APPLICATION,
     CATEGORY,
     DEFAULT_DURATION_HOURS,
@@ -33,8 +33,8 @@ from m365_graph.activities import (
     planned_window,
     working_day_start,
 )
-from m365_graph.personal import has_shared_write, needs_consent, scopes_for_direction
-from m365_graph.workload import planned_by_day, work_by_day
+from m365_graph.sync.personal import has_shared_write, needs_consent, scopes_for_direction
+from m365_graph.sync.workload import planned_by_day, work_by_day
 
 UTC = timezone.utc
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"

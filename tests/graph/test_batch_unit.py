@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from m365_graph.batch import plan_chunks
-from m365_graph.client import GraphClient
-from m365_graph.errors import BadResponse, PermissionMissing, Throttled
-from m365_graph.models import BatchRequest
+from m365_graph.core.batch import plan_chunks
+from m365_graph.core.client import GraphClient
+from m365_graph.core.errors import BadResponse, PermissionMissing, Throttled
+from m365_graph.core.types import BatchRequest
 
 from .fakes import FakeSession, FakeTokens, quick_policy, response
 

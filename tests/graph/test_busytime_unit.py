@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from m365_graph.busytime import read_busy_times
-from m365_graph.client import GraphClient
-from m365_graph.errors import NotFound, PermissionMissing, ReconnectNeeded, Transient
+from m365_graph.core.client import GraphClient
+from m365_graph.core.errors import NotFound, PermissionMissing, ReconnectNeeded, Transient
+from m365_graph.resources.busytime import read_busy_times
 
 from .fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from m365_graph.client import GraphClient
-from m365_graph.errors import BadResponse, NotFound, PermissionMissing, Throttled, Transient
+from m365_graph.core.client import GraphClient
+from m365_graph.core.errors import BadResponse, NotFound, PermissionMissing, Throttled, Transient
 
 from .fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
 

@@ -1,4 +1,4 @@
-"""Contact sync decisions (m365_graph.contacts): cleaning, planning, duplicates,
+"""Contact sync decisions (m365_graph.sync.contacts): cleaning, planning, duplicates,
 matching and the three-way ownership merge — examples first, then properties."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from m365_graph.contacts import (
+from m365_graph.core.types import GraphUser
+from m365_graph.sync.contacts import (
     CONTACT_SELECT,
     DIRECTORY_FIELDS,
     OWNED_FIELDS,
@@ -35,7 +36,6 @@ from m365_graph.contacts import (
     resolve_duplicates,
     user_from_state,
 )
-from m365_graph.models import GraphUser
 
 ADELE = {
     "id": "a1",

@@ -5,7 +5,7 @@ never stored (``get_users`` through ``$batch``)."""
 from __future__ import annotations
 
 from m365_graph import NotFound, PermissionMissing, get_users, users_delta
-from m365_graph.contacts import (
+from m365_graph.sync.contacts import (
     CONTACT_SELECT,
     graph_state,
     merge_state,

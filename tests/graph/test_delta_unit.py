@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from m365_graph.client import GraphClient
-from m365_graph.errors import PermissionMissing, SyncStateExpired, Transient
-from m365_graph.models import GraphUser
-from m365_graph.users import users_delta
+from m365_graph.core.client import GraphClient
+from m365_graph.core.errors import PermissionMissing, SyncStateExpired, Transient
+from m365_graph.core.types import GraphUser
+from m365_graph.resources.users import users_delta
 
 from .fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
 
@@ -110,7 +110,7 @@ def test_failure_on_first_page_raises():
 
 def test_page_without_any_link_is_bad_response():
     client, _ = client_for([page([{"id": "a"}])])
-    from m365_graph.errors import BadResponse
+    from m365_graph.core.errors import BadResponse
 
     with pytest.raises(BadResponse, match="neither a next link nor a delta link"):
         users_delta(client)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from m365_graph import GraphClient, PermissionMissing, TenantConfig
-from m365_graph.directory import Directory, match_mailboxes, read_directory
+from m365_graph.resources.directory import Directory, match_mailboxes, read_directory
 
 
 def client_for(sb, policy):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from m365_graph.errors import (
+from m365_graph.core.errors import (
     AuthError,
     ConsentRequired,
     GraphError,

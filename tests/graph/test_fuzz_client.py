@@ -19,10 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from m365_graph import GraphClient, TenantConfig, read_busy_times
-from m365_graph.auth import AppTokenProvider, DelegatedTokenProvider, forget_apps
-from m365_graph.errors import BadResponse, GraphError, Transient
-from m365_graph.models import BatchRequest, GraphEvent
-from m365_graph.retry import Budget, RetryPolicy
+from m365_graph.core.errors import BadResponse, GraphError, Transient
+from m365_graph.core.retry import Budget, RetryPolicy
+from m365_graph.core.types import BatchRequest, GraphEvent
+from m365_graph.identity.auth import AppTokenProvider, DelegatedTokenProvider, forget_apps
 
 from . import fuzz_seeds as seeds
 from .fakes import FakeSession, FakeTokens, response

@@ -15,22 +15,22 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m365_graph.batch import parse_batch_body
-from m365_graph.claims import decode_claims
-from m365_graph.delta import DeltaAccumulator
-from m365_graph.errors import (
+from m365_graph.core.batch import parse_batch_body
+from m365_graph.core.delta import DeltaAccumulator
+from m365_graph.core.errors import (
     AuthError,
     BadResponse,
     GraphError,
     error_from_identity,
     error_from_response,
 )
-from m365_graph.models import BatchResponse, BusySlot, GraphEvent, GraphUser
-from m365_graph.paging import parse_page
-from m365_graph.retry import parse_retry_after
-from m365_graph.text import clean_json, decode_json
-from m365_graph.timezones import parse_graph_datetime, resolve_zone
-from m365_graph.workload import prepare_slots
+from m365_graph.core.paging import parse_page
+from m365_graph.core.retry import parse_retry_after
+from m365_graph.core.text import clean_json, decode_json
+from m365_graph.core.timezones import parse_graph_datetime, resolve_zone
+from m365_graph.core.types import BatchResponse, BusySlot, GraphEvent, GraphUser
+from m365_graph.identity.claims import decode_claims
+from m365_graph.sync.workload import prepare_slots
 
 from . import fuzz_seeds as seeds
 from .fuzz import FUZZ, NASTY_TEXT, mutated, only_graph_errors, value

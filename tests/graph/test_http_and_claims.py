@@ -5,10 +5,10 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from m365_graph.claims import decode_claims, granted_roles, granted_scopes
-from m365_graph.config import TenantConfig
-from m365_graph.errors import BadResponse
-from m365_graph.http import PinnedSession
+from m365_graph.core.config import TenantConfig
+from m365_graph.core.errors import BadResponse
+from m365_graph.core.http import PinnedSession
+from m365_graph.identity.claims import decode_claims, granted_roles, granted_scopes
 
 
 def test_environment_bundle_overrides_plain_session(monkeypatch):

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from m365_graph.client import GraphClient
-from m365_graph.mailbox import MailboxLimiter, mailbox_of
+from m365_graph.core.client import GraphClient
+from m365_graph.core.mailbox import MailboxLimiter, mailbox_of
 
 from .fakes import FakeSession, FakeTokens, quick_policy, response
 

@@ -6,14 +6,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from m365_graph.errors import BadResponse
-from m365_graph.models import BatchRequest, BusySlot, GraphEvent, GraphUser
-from m365_graph.timezones import (
+from m365_graph.core.errors import BadResponse
+from m365_graph.core.timezones import (
     format_query_datetime,
     parse_graph_datetime,
     resolve_zone,
     to_graph_datetime,
 )
+from m365_graph.core.types import BatchRequest, BusySlot, GraphEvent, GraphUser
 
 UTC = timezone.utc
 

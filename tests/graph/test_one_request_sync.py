@@ -2,7 +2,7 @@
 
 msal builds its client per run and, without a shared ``http_cache``, fetches the
 identity platform's OpenID configuration each time — one extra round trip per
-sync. ``m365_graph.auth.HTTP_CACHE`` keeps it per process; the sandbox's request
+sync. ``m365_graph.identity.auth.HTTP_CACHE`` keeps it per process; the sandbox's request
 log (identity platform and Graph alike) counts what a run sends.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from m365_graph import GraphClient, GraphError, calendar_view_delta, pull_window, refresh_scopes
-from m365_graph.auth import forget_apps
+from m365_graph.identity.auth import forget_apps
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 

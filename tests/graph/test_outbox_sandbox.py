@@ -17,7 +17,7 @@ from m365_graph import (
     push_operations,
     update_event,
 )
-from m365_graph.errors import NotFound, Transient
+from m365_graph.core.errors import NotFound, Transient
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 UTC = timezone.utc

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m365_graph.errors import (
+from m365_graph.core.errors import (
     BadResponse,
     ConsentRequired,
     GraphError,
@@ -19,7 +19,7 @@ from m365_graph.errors import (
     Throttled,
     Transient,
 )
-from m365_graph.outbox import (
+from m365_graph.sync.outbox import (
     FAIL,
     RETRY,
     WAIT_ACCOUNT,

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from m365_graph.permissions import (
+from m365_graph.identity.permissions import (
     FEATURES,
     admin_consent_url,
     check_permissions,

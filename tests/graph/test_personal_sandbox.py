@@ -25,7 +25,7 @@ from m365_graph import (
     refresh_scopes,
     scopes_for_direction,
 )
-from m365_graph.pull import NO_TITLE, LinkState
+from m365_graph.sync.pull import NO_TITLE, LinkState
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 NOW = datetime.now(timezone.utc)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m365_graph.personal import (
+from m365_graph.sync.personal import (
     DIRECTIONS,
     WrongAccount,
     check_signed_in_identity,

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from m365_graph import GraphClient, RetryPolicy, TenantConfig, read_busy_times, users_delta
-from m365_graph.auth import AppTokenProvider
-from m365_graph.http import PinnedSession
-from m365_graph.retry import Budget
+from m365_graph.core.http import PinnedSession
+from m365_graph.core.retry import Budget
+from m365_graph.identity.auth import AppTokenProvider
 
 START = datetime(2026, 3, 2, tzinfo=timezone.utc)
 END = START + timedelta(days=7)

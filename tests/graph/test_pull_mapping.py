@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m365_graph.errors import BadResponse, NotFound
-from m365_graph.models import GraphEvent, Removed
-from m365_graph.pull import (
+from m365_graph.core.errors import BadResponse, NotFound
+from m365_graph.core.types import GraphEvent, Removed
+from m365_graph.sync.pull import (
     NO_TITLE,
     LinkState,
     attendee_state,

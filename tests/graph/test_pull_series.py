@@ -17,8 +17,8 @@ from m365_graph import (
     pull_window,
     read_events,
 )
-from m365_graph.personal import scopes_for_direction
-from m365_graph.pull import NO_TITLE, fill_occurrence, is_stub, resolve_series
+from m365_graph.sync.personal import scopes_for_direction
+from m365_graph.sync.pull import NO_TITLE, fill_occurrence, is_stub, resolve_series
 
 from .test_personal_sandbox import ADELE, MONDAY, NOW, delegated_client
 

@@ -1,4 +1,4 @@
-"""Odoo appointment values → the Graph body of an upload (m365_graph.push)."""
+"""Odoo appointment values → the Graph body of an upload (m365_graph.sync.push)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m365_graph.push import (
+from m365_graph.core.timezones import resolve_zone
+from m365_graph.sync.push import (
     MAX_BODY_CHARS,
     MAX_SUBJECT_CHARS,
     NO_TITLE,
@@ -18,8 +19,7 @@ from m365_graph.push import (
     occurrence_payload,
     payload_hash,
 )
-from m365_graph.recurrence import Recurrence
-from m365_graph.timezones import resolve_zone
+from m365_graph.sync.recurrence import Recurrence
 
 UTC = timezone.utc
 

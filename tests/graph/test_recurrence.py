@@ -1,4 +1,4 @@
-"""Odoo recurrence rules ↔ Graph patterns (m365_graph.recurrence).
+"""Odoo recurrence rules ↔ Graph patterns (m365_graph.sync.recurrence).
 
 The property test expands a rule the way Odoo does (``calendar.recurrence._get_rrule``)
 and the converted Graph pattern the way the sandbox (following Graph's documented
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from m365_graph import BadResponse
-from m365_graph.recurrence import Recurrence, UnsupportedRecurrence, from_graph, to_graph
+from m365_graph.sync.recurrence import Recurrence, UnsupportedRecurrence, from_graph, to_graph
 from m365_sandbox.tenant import recurrence_expansion as sandbox_recurrence
 
 MONDAY = date(2026, 3, 2)

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from m365_graph.retry import RetryPolicy, parse_retry_after, retry_after_from_headers
+from m365_graph.core.retry import RetryPolicy, parse_retry_after, retry_after_from_headers
 
 
 def test_retry_after_seconds_and_fractions():

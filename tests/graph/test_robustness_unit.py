@@ -15,8 +15,7 @@ from email.utils import format_datetime
 import pytest
 
 from m365_graph import GraphClient, TenantConfig, read_busy_times
-from m365_graph.connection import check_token_tenant
-from m365_graph.errors import (
+from m365_graph.core.errors import (
     AuthError,
     BadResponse,
     GraphError,
@@ -24,11 +23,12 @@ from m365_graph.errors import (
     Throttled,
     error_from_response,
 )
-from m365_graph.models import BusySlot, GraphEvent
-from m365_graph.retry import Budget, RetryPolicy, parse_retry_after
-from m365_graph.text import clean_json, clean_text, decode_json
-from m365_graph.timezones import parse_graph_datetime, resolve_zone
-from m365_graph.workload import check_slot
+from m365_graph.core.retry import Budget, RetryPolicy, parse_retry_after
+from m365_graph.core.text import clean_json, clean_text, decode_json
+from m365_graph.core.timezones import parse_graph_datetime, resolve_zone
+from m365_graph.core.types import BusySlot, GraphEvent
+from m365_graph.identity.connection import check_token_tenant
+from m365_graph.sync.workload import check_slot
 
 from . import fuzz_seeds as seeds
 from .fakes import FakeSession, FakeTokens, graph_error, response
@@ -421,7 +421,7 @@ def test_connection_check_with_a_foreign_tenant_token():
 
 
 def test_outbox_waits_for_graph_without_sending_more():
-    from m365_graph.outbox import WAIT_GRAPH, PushOperation, classify, push_operations
+    from m365_graph.sync.outbox import WAIT_GRAPH, PushOperation, classify, push_operations
 
     clock = Clock()
     client, session = client_with(

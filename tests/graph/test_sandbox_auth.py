@@ -28,7 +28,7 @@ from m365_graph import (
     granted_scopes,
     start_auth_code_flow,
 )
-from m365_graph.auth import AppTokenProvider
+from m365_graph.identity.auth import AppTokenProvider
 
 from .conftest import REDIRECT_URI, browser_sign_in
 

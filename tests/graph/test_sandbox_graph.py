@@ -373,8 +373,8 @@ def test_post_timing_out_after_accept_is_not_doubled(sb, config, policy):
     not create a second one."""
     import time
 
-    from m365_graph.auth import AppTokenProvider
-    from m365_graph.http import PinnedSession
+    from m365_graph.core.http import PinnedSession
+    from m365_graph.identity.auth import AppTokenProvider
 
     session = PinnedSession(config.ca_bundle)
     client = GraphClient(

@@ -3,7 +3,7 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from m365_graph.secretbox import PREFIX, SecretBox, SecretKeyError, is_sealed, parse_keys
+from m365_graph.core.secretbox import PREFIX, SecretBox, SecretKeyError, is_sealed, parse_keys
 
 OLD = Fernet.generate_key().decode()
 NEW = Fernet.generate_key().decode()

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from m365_graph.models import BusySlot
-from m365_graph.workload import (
+from m365_graph.core.types import BusySlot
+from m365_graph.sync.workload import (
     BusyInterval,
     SlotRecord,
     busy_window,

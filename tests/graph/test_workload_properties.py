@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from m365_graph.workload import (
+from m365_graph.sync.workload import (
     HOUR_DECIMALS,
     BusyInterval,
     SlotRecord,

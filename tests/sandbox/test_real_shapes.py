@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from m365_graph.retry import retry_after_from_headers
+from m365_graph.core.retry import retry_after_from_headers
 
 from .helpers import Graph
 

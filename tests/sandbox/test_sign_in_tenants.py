@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 
 from m365_graph import TenantConfig, check_signed_in_identity
-from m365_graph.authflow import finish_auth_code_flow, start_auth_code_flow
-from m365_graph.errors import GraphError
-from m365_graph.personal import WrongAccount
+from m365_graph.core.errors import GraphError
+from m365_graph.identity.authflow import finish_auth_code_flow, start_auth_code_flow
+from m365_graph.sync.personal import WrongAccount
 
 REDIRECT_URI = "http://localhost:8069/m365/oauth/callback"
 FABRIKAM = "3c1d6f0e-7a2b-4c9d-8e5f-0a1b2c3d4e5f"

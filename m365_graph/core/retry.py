@@ -85,7 +85,7 @@ class RetryPolicy:
 
     ``max_attempts`` counts the first try. A ``Retry-After`` longer than
     ``max_retry_after`` is not waited out: the request fails at once with
-    :class:`~m365_graph.errors.Throttled` carrying the wait, so a cron job can
+    :class:`~m365_graph.core.errors.Throttled` carrying the wait, so a cron job can
     reschedule instead of holding a worker for minutes.
     """
 
@@ -132,7 +132,7 @@ class Budget:
     and the failed requests in a row (5xx, 429, dropped connections; a success
     resets the count). When the next wait would exceed ``max_wait`` seconds, or
     ``max_failures`` requests failed in a row, the breaker opens: the request raises
-    :class:`~m365_graph.errors.GraphUnavailable` and so does every later one at
+    :class:`~m365_graph.core.errors.GraphUnavailable` and so does every later one at
     once, without a request — the job stops, says "Graph unavailable" and the next
     run resumes. ``None`` disables a limit.
 

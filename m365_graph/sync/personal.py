@@ -20,10 +20,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
-from .config import OIDC_SCOPES, is_guid
-from .errors import AuthError
-from .permissions import effective_permissions
-from .timezones import as_utc
+from ..core.config import OIDC_SCOPES, is_guid
+from ..core.errors import AuthError
+from ..core.timezones import as_utc
+from ..identity.permissions import effective_permissions
 
 __all__ = [
     "DIRECTIONS",

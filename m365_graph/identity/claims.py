@@ -13,8 +13,8 @@ from typing import Any
 
 import jwt
 
-from .errors import BadResponse
-from .text import clean_json
+from ..core.errors import BadResponse
+from ..core.text import clean_json
 
 __all__ = ["decode_claims", "granted_roles", "granted_scopes"]
 

@@ -28,13 +28,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from ..core.errors import AuthError, BadResponse, GraphError, GraphUnavailable, PermissionMissing
+from ..core.paging import parse_page
+from ..core.types import ITEM_ERRORS, BatchRequest, BatchResponse, BusySlot, SkippedItem, unreadable
 from .calendar import BUSY_SELECT, calendar_path, read_permission, window_params
-from .errors import AuthError, BadResponse, GraphError, GraphUnavailable, PermissionMissing
-from .models import ITEM_ERRORS, BatchRequest, BatchResponse, BusySlot, SkippedItem, unreadable
-from .paging import parse_page
 
 if TYPE_CHECKING:
-    from .client import GraphClient
+    from ..core.client import GraphClient
 
 __all__ = ["MailboxCalendar", "read_busy_times"]
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import BadResponse, SyncStateExpired, Throttled, Transient
-from .models import ITEM_ERRORS, DeltaResult, Page, Removed, SkippedItem, unreadable
+from .types import ITEM_ERRORS, DeltaResult, Page, Removed, SkippedItem, unreadable
 
 if TYPE_CHECKING:
     from .client import GraphClient

@@ -40,14 +40,14 @@ from .counters import Counters
 from .errors import BadResponse, error_from_response, transient_from_exception
 from .http import DEFAULT_TIMEOUT, PinnedSession, normalize_timeout
 from .mailbox import MailboxLimiter, mailbox_of
-from .models import BatchRequest, BatchResponse, DeltaResult, Page
 from .retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES, Budget, RetryPolicy
 from .text import decode_json
+from .types import BatchRequest, BatchResponse, DeltaResult, Page
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .auth import TokenProvider
+    from ..identity.auth import TokenProvider
 
 __all__ = ["GraphClient", "GraphResponse"]
 
@@ -92,16 +92,16 @@ class GraphClient:
 
     Thread-safe: share one instance between the threads of a job.
 
-    ``token_provider``: :class:`~m365_graph.auth.AppTokenProvider` or
-    :class:`~m365_graph.auth.DelegatedTokenProvider` (anything with
+    ``token_provider``: :class:`~m365_graph.identity.auth.AppTokenProvider` or
+    :class:`~m365_graph.identity.auth.DelegatedTokenProvider` (anything with
     ``get_token(force_refresh=False)``). ``graph_url``: version root, e.g.
     ``https://graph.microsoft.com/v1.0``. ``ca_bundle`` pins the CA (wins over
     ``REQUESTS_CA_BUNDLE``). ``timeout``: ``(connect, read)`` seconds. ``retry``:
-    the :class:`~m365_graph.retry.RetryPolicy` (inject ``sleep``/``clock`` in tests).
+    the :class:`~m365_graph.core.retry.RetryPolicy` (inject ``sleep``/``clock`` in tests).
     ``mailbox_limit``: requests in flight per mailbox across threads (Outlook's 4).
-    ``budget``: the job's circuit breaker (:class:`~m365_graph.retry.Budget`): total
+    ``budget``: the job's circuit breaker (:class:`~m365_graph.core.retry.Budget`): total
     seconds of waiting and failed requests in a row before the client gives up with
-    :class:`~m365_graph.errors.GraphUnavailable`; one per unit of work.
+    :class:`~m365_graph.core.errors.GraphUnavailable`; one per unit of work.
     """
 
     def __init__(
@@ -139,7 +139,7 @@ class GraphClient:
     @classmethod
     def for_app(cls, config: TenantConfig, **kwargs: Any) -> GraphClient:
         """Client with application permissions (client credentials) for ``config``."""
-        from .auth import AppTokenProvider
+        from ..identity.auth import AppTokenProvider
 
         session = kwargs.pop("session", None) or PinnedSession(config.ca_bundle, config.timeout)
         provider = AppTokenProvider(config, session=session)
@@ -158,7 +158,7 @@ class GraphClient:
         **kwargs: Any,
     ) -> GraphClient:
         """Client acting as one connected user (delegated permissions)."""
-        from .auth import PERSONAL_SCOPES, DelegatedTokenProvider
+        from ..identity.auth import PERSONAL_SCOPES, DelegatedTokenProvider
 
         session = kwargs.pop("session", None) or PinnedSession(config.ca_bundle, config.timeout)
         provider = DelegatedTokenProvider(

@@ -1,7 +1,7 @@
 """Personal calendar pull: Graph events → Odoo ``calendar.event`` values, and the plan.
 
 Why this file exists: DESIGN.md keeps mapping and reconciliation decisions out of the
-Odoo models. This module turns one :class:`~m365_graph.models.GraphEvent` of a
+Odoo models. This module turns one :class:`~m365_graph.core.types.GraphEvent` of a
 ``calendarView/delta`` round into the values of an Odoo appointment, and decides,
 for a whole round, what to create, update, leave alone, delete or check first.
 
@@ -51,7 +51,7 @@ round, whose instances the caller reads again.
 
 ``@removed`` in a calendarView delta means "no longer in this window" — deleted,
 cancelled, *or moved out of the window*. Removals are therefore only *candidates*:
-the caller reads them again (:func:`~m365_graph.events.read_events`) and deletes only
+the caller reads them again (:func:`~m365_graph.resources.events.read_events`) and deletes only
 those Graph answers 404 for (:func:`decide_removals`); an event that merely left the
 window is kept (and updated from the fresh read).
 """
@@ -66,9 +66,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from .errors import BadResponse, GraphError
-from .models import GraphEvent, Removed, SkippedItem
-from .timezones import naive_utc, parse_iso_utc
+from ..core.errors import BadResponse, GraphError
+from ..core.timezones import naive_utc, parse_iso_utc
+from ..core.types import GraphEvent, Removed, SkippedItem
 
 __all__ = [
     "ALL_DAY_START",
@@ -232,7 +232,7 @@ def fill_occurrence(stub: GraphEvent, master: GraphEvent) -> GraphEvent:
 
     The stub keeps its own id, type, start and end. Its change key is the one in its
     ``@odata.etag``: the master's own ``changeKey`` is left out, and
-    :class:`~m365_graph.models.GraphEvent` reads the ETag when ``changeKey`` is
+    :class:`~m365_graph.core.types.GraphEvent` reads the ETag when ``changeKey`` is
     missing. An occurrence (not an exception) starts where the pattern puts it, so
     its ``originalStart`` is its start. The master's ``iCalUId`` is not the
     occurrence's and is left out.

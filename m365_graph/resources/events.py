@@ -6,7 +6,7 @@ Why this file exists: writes have Graph rules of their own (DESIGN.md):
   connection drops after Graph accepted the POST, the retry carries the same id and
   Graph does not create a second event — this is what makes the POST safe to resend;
 * updates send ``If-Match`` with the change key we last saw; 412 (or Outlook's 409
-  ``ErrorIrresolvableConflict``) becomes :class:`~m365_graph.errors.PreconditionFailed`
+  ``ErrorIrresolvableConflict``) becomes :class:`~m365_graph.core.errors.PreconditionFailed`
   and the caller re-reads and decides again;
 * deleting an event that is already gone is not an error for a sync engine;
 * checking many events at once (did it go, or did it only leave the pulled window?)
@@ -21,13 +21,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..core.errors import BadResponse, GraphError, NotFound
+from ..core.timezones import to_graph_datetime
+from ..core.types import BatchRequest, BatchResponse, GraphEvent, SkippedItem
 from .calendar import calendar_path, read_permission, window_params
-from .errors import BadResponse, GraphError, NotFound
-from .models import BatchRequest, BatchResponse, GraphEvent, SkippedItem
-from .timezones import to_graph_datetime
 
 if TYPE_CHECKING:
-    from .client import GraphClient
+    from ..core.client import GraphClient
 
 __all__ = [
     "batch_reads",

@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from .errors import BadResponse
-from .models import BusySlot, DeltaResult, GraphEvent, Page, SkippedItem
-from .timezones import format_query_datetime
+from ..core.errors import BadResponse
+from ..core.timezones import format_query_datetime
+from ..core.types import BusySlot, DeltaResult, GraphEvent, Page, SkippedItem
 
 if TYPE_CHECKING:
-    from .client import GraphClient
+    from ..core.client import GraphClient
 
 __all__ = [
     "BUSY_SELECT",

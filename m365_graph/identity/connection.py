@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 import requests
 
+from ..core.client import GraphClient
+from ..core.config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig, is_guid
+from ..core.counters import CounterSnapshot
+from ..core.errors import AuthError, GraphError
+from ..core.http import DEFAULT_TIMEOUT, PinnedSession
+from ..core.retry import RetryPolicy
 from .auth import AppTokenProvider, forget_app
 from .claims import decode_claims
-from .client import GraphClient
-from .config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig, is_guid
-from .counters import CounterSnapshot
-from .errors import AuthError, GraphError
-from .http import DEFAULT_TIMEOUT, PinnedSession
 from .permissions import (
     FEATURES,
     PermissionCheck,
@@ -28,7 +29,6 @@ from .permissions import (
     check_permissions,
     effective_permissions,
 )
-from .retry import RetryPolicy
 
 __all__ = ["ConnectionReport", "check_connection", "check_token_tenant"]
 
@@ -127,8 +127,8 @@ def check_connection(
 ) -> ConnectionReport:
     """Sign in with the client credentials and report what the app may do.
 
-    Raises :class:`~m365_graph.errors.AuthError` (wrong secret, unknown tenant or app,
-    no consent) or :class:`~m365_graph.errors.Transient` (host unreachable, with the
+    Raises :class:`~m365_graph.core.errors.AuthError` (wrong secret, unknown tenant or app,
+    no consent) or :class:`~m365_graph.core.errors.Transient` (host unreachable, with the
     time-out) — each with a message for the administrator.
     """
     config = TenantConfig(

@@ -7,8 +7,8 @@ occurrence only as a change of its master (microsoft-graph-docs pull request #45
 :func:`complete_series` turns a round's items into full events:
 
 * stubs take their content from the master of the same round
-  (:func:`~m365_graph.pull.resolve_series`); masters that were not in the round are
-  read through ``$batch``, 20 per round trip (:func:`~m365_graph.events.read_events`);
+  (:func:`~m365_graph.sync.pull.resolve_series`); masters that were not in the round are
+  read through ``$batch``, 20 per round trip (:func:`~m365_graph.resources.events.read_events`);
 * with ``reread=True`` (an incremental round) the instances of every master in the
   round are read again through ``$batch`` over the pull window: they come in full
   and replace the stubs, and they are the complete list of that series' occurrences
@@ -26,14 +26,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
+from ..core.errors import BadResponse, GraphError
+from ..core.types import GraphEvent, SkippedItem
+from ..sync.pull import changed_series, resolve_series
 from .calendar import calendar_path, read_permission, window_params
-from .errors import BadResponse, GraphError
 from .events import batch_reads, read_events
-from .models import GraphEvent, SkippedItem
-from .pull import changed_series, resolve_series
 
 if TYPE_CHECKING:
-    from .client import GraphClient
+    from ..core.client import GraphClient
 
 __all__ = ["INSTANCES_PAGE", "SeriesCompletion", "complete_series", "read_instances"]
 

@@ -13,7 +13,7 @@ uses live differently.
   blob is handed back through ``on_cache_change`` (and :attr:`cache_blob`): the
   caller must persist it, or the next refresh may fail.
 
-Both build msal with ``http_client=`` a :class:`~m365_graph.http.PinnedSession`
+Both build msal with ``http_client=`` a :class:`~m365_graph.core.http.PinnedSession`
 (the configured CA bundle wins over ``REQUESTS_CA_BUNDLE``), and with
 ``instance_discovery=False`` when the authority is not one of Microsoft's own
 hosts (a sandbox or a custom authority would otherwise be "validated" against
@@ -33,13 +33,13 @@ import msal
 import requests
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
+from ..core.config import TenantConfig
+from ..core.errors import AuthError, GraphError, ReconnectNeeded, Transient, error_from_identity
+from ..core.errors import transient_from_exception as _transient
+from ..core.http import PinnedSession, host_of
+from ..core.retry import Budget, RetryPolicy
+from ..core.text import decode_json
 from .claims import decode_claims
-from .config import TenantConfig
-from .errors import AuthError, GraphError, ReconnectNeeded, Transient, error_from_identity
-from .errors import transient_from_exception as _transient
-from .http import PinnedSession, host_of
-from .retry import Budget, RetryPolicy
-from .text import decode_json
 
 __all__ = [
     "PERSONAL_SCOPES",
@@ -70,7 +70,7 @@ _MSAL_RESERVED = frozenset({"openid", "profile", "offline_access"})
 
 
 class TokenProvider(Protocol):
-    """What :class:`~m365_graph.client.GraphClient` needs from a token source."""
+    """What :class:`~m365_graph.core.client.GraphClient` needs from a token source."""
 
     kind: str  # "application" or "delegated"
 
@@ -126,10 +126,10 @@ class IdentityHttp:
     msal does not retry (its docs leave it to the given ``http_client``): a proxy's
     503, a dropped connection or an HTML page from a load balancer would reach msal
     raw — ``HTTPError``, ``JSONDecodeError``. Here 429/5xx and dropped connections are
-    retried with the same :class:`~m365_graph.retry.RetryPolicy` as Graph's (bounded
+    retried with the same :class:`~m365_graph.core.retry.RetryPolicy` as Graph's (bounded
     attempts, ``Retry-After`` as seconds or HTTP date, a small wait budget), answers
     that are not JSON count as failed too, and what still fails is raised as
-    :class:`~m365_graph.errors.Transient` in plain words.
+    :class:`~m365_graph.core.errors.Transient` in plain words.
     """
 
     def __init__(

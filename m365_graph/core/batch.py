@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import BadResponse
 from .mailbox import mailbox_of
-from .models import BatchRequest, BatchResponse
 from .retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES
+from .types import BatchRequest, BatchResponse
 
 if TYPE_CHECKING:
     from .client import GraphClient

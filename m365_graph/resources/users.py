@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from .errors import BadResponse, GraphError
-from .models import BatchRequest, DeltaResult, GraphUser, Page
+from ..core.errors import BadResponse, GraphError
+from ..core.types import BatchRequest, DeltaResult, GraphUser, Page
 
 if TYPE_CHECKING:
-    from .client import GraphClient
+    from ..core.client import GraphClient
 
 __all__ = ["USER_SELECT", "get_me", "get_user", "get_users", "users_delta"]
 
@@ -89,7 +89,7 @@ def get_users(
     """Several users by id through ``$batch`` (20 per round trip).
 
     Returns ``(users, errors)``: a user that no longer exists is in ``errors`` as
-    :class:`~m365_graph.errors.NotFound`; one failure does not stop the others.
+    :class:`~m365_graph.core.errors.NotFound`; one failure does not stop the others.
     """
     wanted = list(dict.fromkeys(ids))
     query = "$select=" + ",".join(select)

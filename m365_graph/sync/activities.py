@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..core.timezones import naive_utc
 from .push import Appointment, BuiltPayload, build_payload, html_is_empty
-from .timezones import naive_utc
 
 __all__ = [
     "CATEGORY",

@@ -49,8 +49,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .calendar import calendar_path
-from .errors import (
+from ..core.errors import (
     AuthError,
     BadResponse,
     GraphError,
@@ -61,12 +60,13 @@ from .errors import (
     Throttled,
     Transient,
 )
-from .events import if_match, write_permission
-from .models import BatchRequest, GraphEvent
-from .timezones import as_utc
+from ..core.timezones import as_utc
+from ..core.types import BatchRequest, GraphEvent
+from ..resources.calendar import calendar_path
+from ..resources.events import if_match, write_permission
 
 if TYPE_CHECKING:
-    from .client import GraphClient
+    from ..core.client import GraphClient
 
 __all__ = [
     "OPERATIONS",
@@ -364,7 +364,7 @@ def push_operations(
 
     One failed operation never stops the others; a failure of a whole ``$batch``
     call (outage, sign-in) is reported on each of its operations. When the client's
-    circuit breaker opens (:class:`~m365_graph.errors.GraphUnavailable`), nothing
+    circuit breaker opens (:class:`~m365_graph.core.errors.GraphUnavailable`), nothing
     more is sent: that chunk and every later one carry the error (``wait_graph``).
     """
     ops = list(operations)

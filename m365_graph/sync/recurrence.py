@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .errors import BadResponse
-from .timezones import iana_to_windows, windows_to_iana
+from ..core.errors import BadResponse
+from ..core.timezones import iana_to_windows, windows_to_iana
 
 __all__ = [
     "Recurrence",

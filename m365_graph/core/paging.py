@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import BadResponse
-from .models import Page
+from .types import Page
 
 if TYPE_CHECKING:
     from .client import GraphClient

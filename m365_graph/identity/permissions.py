@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from .config import AUTHORITY_PUBLIC, normalize_base_url
+from ..core.config import AUTHORITY_PUBLIC, normalize_base_url
 
 __all__ = [
     "FEATURES",

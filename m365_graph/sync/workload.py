@@ -41,8 +41,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .models import BusySlot, SkippedItem
-from .timezones import as_utc, resolve_zone
+from ..core.timezones import as_utc, resolve_zone
+from ..core.types import BusySlot, SkippedItem
 
 __all__ = [
     "HOUR_DECIMALS",

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .models import GraphUser
-from .users import USER_SELECT
+from ..core.types import GraphUser
+from ..resources.users import USER_SELECT
 
 __all__ = [
     "CONTACT_SELECT",
@@ -208,7 +208,7 @@ def user_from_state(state: Mapping[str, Any] | None) -> GraphUser | None:
     """A stored state back as a :class:`GraphUser` (``None`` when absent or unusable)."""
     if not isinstance(state, Mapping) or not isinstance(state.get("id"), str):
         return None
-    from .errors import BadResponse
+    from ..core.errors import BadResponse
 
     try:
         return GraphUser.from_graph({k: v for k, v in state.items() if k in _ATTRS})

@@ -19,10 +19,10 @@ from typing import Any
 import msal
 import requests
 
+from ..core.config import TenantConfig
+from ..core.errors import AuthError, BadResponse, error_from_identity
+from ..core.text import clean_json, clean_text
 from .auth import PERSONAL_SCOPES, _call_identity, build_msal_app, msal_scopes
-from .config import TenantConfig
-from .errors import AuthError, BadResponse, error_from_identity
-from .text import clean_json, clean_text
 
 __all__ = ["AuthCodeResult", "AuthCodeStart", "finish_auth_code_flow", "start_auth_code_flow"]
 
@@ -43,7 +43,7 @@ class AuthCodeResult:
     ``cache_blob``: serialised msal token cache to store (secret!). ``claims``: the id
     token's claims (``oid``, ``tid``, ``preferred_username``, ``name``…). ``account``:
     msal's account dict; ``home_account_id`` selects it later in
-    :class:`~m365_graph.auth.DelegatedTokenProvider`.
+    :class:`~m365_graph.identity.auth.DelegatedTokenProvider`.
     """
 
     cache_blob: str = field(repr=False)

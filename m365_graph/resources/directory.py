@@ -17,11 +17,11 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import BadResponse
-from .models import GraphUser, SkippedItem
+from ..core.errors import BadResponse
+from ..core.types import GraphUser, SkippedItem
 
 if TYPE_CHECKING:
-    from .client import GraphClient
+    from ..core.client import GraphClient
 
 __all__ = ["DIRECTORY_SELECT", "Directory", "match_mailboxes", "read_directory"]
 

@@ -2,7 +2,7 @@
 
 Why this file exists: Odoo code never reads Graph JSON (DESIGN.md, "Layers"). Every
 item the addon receives is one of these frozen dataclasses, with aware UTC datetimes,
-and every parser raises :class:`~m365_graph.errors.BadResponse` naming the field that
+and every parser raises :class:`~m365_graph.core.errors.BadResponse` naming the field that
 was missing or of the wrong type — never a ``KeyError`` from deep inside. Callers that
 read many items (busy time, delta) skip and count a malformed item instead of failing
 the whole run.

@@ -49,8 +49,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..core.timezones import as_utc, iana_to_windows
 from .recurrence import Recurrence, to_graph
-from .timezones import as_utc, iana_to_windows
 
 __all__ = [
     "DEFAULT_DURATION",
