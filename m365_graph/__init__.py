@@ -7,8 +7,7 @@ results (dataclasses of :mod:`m365_graph.models`) or errors of
 :mod:`m365_graph.errors`.
 """
 
-from .core.batch import execute_batch
-from .core.client import GraphClient, GraphResponse
+from .core.client import GraphResponse
 from .core.config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig
 from .core.counters import Counters, CounterSnapshot
 from .core.errors import (
@@ -45,6 +44,7 @@ from .identity.authflow import (
     start_auth_code_flow,
 )
 from .identity.claims import decode_claims, granted_roles, granted_scopes
+from .identity.clients import GraphClient
 from .identity.connection import ConnectionReport, check_connection
 from .identity.permissions import FEATURES, PermissionCheck, admin_consent_url, check_permissions
 from .resources.busytime import MailboxCalendar, read_busy_times
@@ -175,7 +175,6 @@ __all__ = [
     "decode_claims",
     "delete_event",
     "event_payload",
-    "execute_batch",
     "finish_auth_code_flow",
     "get_event",
     "get_me",

@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import BadResponse
 from .mailbox import mailbox_of
 from .retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES
 from .types import BatchRequest, BatchResponse
 
-if TYPE_CHECKING:
-    from .client import GraphClient
-
-__all__ = ["MAX_BATCH", "execute_batch", "parse_batch_body", "plan_chunks"]
+__all__ = ["MAX_BATCH", "Batching", "parse_batch_body", "plan_chunks"]
 
 MAX_BATCH = 20
 _FAILED_DEPENDENCY = 424
@@ -126,145 +123,148 @@ def parse_batch_body(body: Any, expected: set[str], what: str) -> dict[str, dict
     return out
 
 
-def execute_batch(
-    client: GraphClient, requests: Sequence[BatchRequest], *, what: str = "Microsoft Graph batch"
-) -> list[BatchResponse]:
-    """Run ``requests`` through ``$batch``; return one response per request, same order.
+class Batching:
+    """The ``$batch`` method of :class:`~m365_graph.core.client.GraphClient` (a base class).
 
-    Failed sub-requests are *returned* (``BatchResponse.error()`` maps them) so that one
-    mailbox's 403 does not stop the others; only failures of the whole ``$batch``
-    call raise.
+    ``self`` is the client: its ``request``, ``prefer``, ``retry``, ``budget``,
+    ``counters`` and ``_wait`` are used.
     """
-    results: dict[str, BatchResponse] = {}
-    for chunk in plan_chunks(requests):
-        results.update(_run_chunk(client, chunk, what))
-    return [results[r.id] for r in requests]
 
+    def batch(
+        self, requests: Sequence[BatchRequest], *, what: str = "Microsoft Graph batch request"
+    ) -> list[BatchResponse]:
+        """Run ``requests`` through ``$batch``; return one response per request, same order.
 
-def _with_prefer(client: GraphClient, req: BatchRequest) -> dict[str, Any]:
-    payload = req.as_json()
-    headers = dict(payload.get("headers") or {})
-    extra = None
-    for key in list(headers):
-        if key.lower() == "prefer":
-            extra = headers.pop(key)
-    headers["Prefer"] = client.prefer(req.method, extra=extra)
-    payload["headers"] = headers
-    return payload
+        Failed sub-requests are *returned* (``BatchResponse.error()`` maps them) so that one
+        mailbox's 403 does not stop the others; only failures of the whole ``$batch``
+        call raise.
+        """
+        results: dict[str, BatchResponse] = {}
+        for chunk in plan_chunks(requests):
+            results.update(self._batch_chunk(chunk, what))
+        return [results[r.id] for r in requests]
 
+    def _batch_item(self, req: BatchRequest) -> dict[str, Any]:
+        payload = req.as_json()
+        headers = dict(payload.get("headers") or {})
+        extra = None
+        for key in list(headers):
+            if key.lower() == "prefer":
+                extra = headers.pop(key)
+        headers["Prefer"] = self.prefer(req.method, extra=extra)
+        payload["headers"] = headers
+        return payload
 
-def _run_chunk(
-    client: GraphClient, chunk: list[BatchRequest], what: str
-) -> dict[str, BatchResponse]:
-    policy = client.retry
-    attempts = dict.fromkeys((r.id for r in chunk), 0)
-    final: dict[str, BatchResponse] = {}
-    pending = list(chunk)
-    round_no = 0
+    def _batch_chunk(self, chunk: list[BatchRequest], what: str) -> dict[str, BatchResponse]:
+        policy = self.retry
+        attempts = dict.fromkeys((r.id for r in chunk), 0)
+        final: dict[str, BatchResponse] = {}
+        pending = list(chunk)
+        round_no = 0
 
-    def done(req: BatchRequest, answer: dict[str, Any], dependency: str | None = None) -> None:
-        final[req.id] = BatchResponse(
-            req.id,
-            answer["status"],
-            answer["headers"],
-            answer["body"],
-            attempts[req.id],
-            dependency=dependency,
-        )
+        def done(req: BatchRequest, answer: dict[str, Any], dependency: str | None = None) -> None:
+            final[req.id] = BatchResponse(
+                req.id,
+                answer["status"],
+                answer["headers"],
+                answer["body"],
+                attempts[req.id],
+                dependency=dependency,
+            )
 
-    while pending:
-        round_no += 1
-        for req in pending:
-            attempts[req.id] += 1
-        response = client.request(
-            "POST",
-            "/$batch",
-            json={"requests": [_with_prefer(client, r) for r in pending]},
-            what=what,
-            # The whole batch may be resent only if every sub-request may be.
-            retry_safe=all(r.is_retry_safe for r in pending),
-            mailboxes=[mailbox_of(r.url) for r in pending],
-            batch_items=len(pending),
-        )
-        answers = parse_batch_body(response.body, {r.id for r in pending}, what)
-        retry: list[BatchRequest] = []
-        waits: list[float] = []
-        retry_ids: set[str] = set()
-        succeeded = 0
-        for req in pending:
-            answer = answers[req.id]
-            status = answer["status"]
-            if 200 <= status < 400:
-                succeeded += 1
-            if status in NOT_APPLIED_STATUSES:
-                client.counters.add(throttled=1)
-            if status in RETRYABLE_STATUSES and (
-                req.is_retry_safe or status in NOT_APPLIED_STATUSES
-            ):
-                retry.append(req)
-                retry_ids.add(req.id)
-                wait = policy.retry_after(answer["headers"])
-                if wait is not None:
-                    waits.append(wait)
-        # 424 Failed Dependency: the request was not run. Resend it with its
-        # dependency when that one is resent; resend it alone when its
-        # dependencies are fine after all; otherwise it fails, naming the
-        # dependency whose failure stopped it.
-        failed_dep: dict[str, str] = {}
-        changed = True
-        while changed:
-            changed = False
+        while pending:
+            round_no += 1
             for req in pending:
-                if answers[req.id]["status"] != _FAILED_DEPENDENCY or req.id in retry_ids:
-                    continue
-                if req.id in failed_dep:
-                    continue
-                if retry_ids.intersection(req.depends_on):
+                attempts[req.id] += 1
+            response = self.request(
+                "POST",
+                "/$batch",
+                json={"requests": [self._batch_item(r) for r in pending]},
+                what=what,
+                # The whole batch may be resent only if every sub-request may be.
+                retry_safe=all(r.is_retry_safe for r in pending),
+                mailboxes=[mailbox_of(r.url) for r in pending],
+                batch_items=len(pending),
+            )
+            answers = parse_batch_body(response.body, {r.id for r in pending}, what)
+            retry: list[BatchRequest] = []
+            waits: list[float] = []
+            retry_ids: set[str] = set()
+            succeeded = 0
+            for req in pending:
+                answer = answers[req.id]
+                status = answer["status"]
+                if 200 <= status < 400:
+                    succeeded += 1
+                if status in NOT_APPLIED_STATUSES:
+                    self.counters.add(throttled=1)
+                if status in RETRYABLE_STATUSES and (
+                    req.is_retry_safe or status in NOT_APPLIED_STATUSES
+                ):
                     retry.append(req)
                     retry_ids.add(req.id)
-                    changed = True
-                    continue
-                bad = [
-                    d
-                    for d in req.depends_on
-                    if d in failed_dep or not (200 <= _status_of(d, answers, final) < 400)
-                ]
-                if bad:
-                    failed_dep[req.id] = bad[0]
-                    changed = True
-                elif req.depends_on or req.is_retry_safe:
-                    retry.append(req)
-                    retry_ids.add(req.id)
-                    changed = True
-        for req in pending:
-            if req.id not in retry_ids:
-                done(req, answers[req.id], failed_dep.get(req.id))
-        if any(answers[r.id]["status"] == 403 for r in pending):
-            client.note_refused()
-        if not retry:
-            client.budget.succeeded()
-            break
-        if succeeded:
-            client.budget.succeeded()
-        else:
-            client.budget.failed()
-        retry_after = max(waits) if waits else None
-        if policy.should_give_up(round_no, retry_after) or client.budget.is_open:
-            for req in retry:
-                done(req, answers[req.id])
-            client.counters.add(failed=len(retry))
-            if client.budget.is_open:
-                raise client.budget.error(what, client.host, _last(answers, retry))
-            break
-        client._wait(what, policy.delay(round_no, retry_after), _last(answers, retry))
-        client.counters.add(retried=len(retry) - 1)  # _wait counted one
-        # Keep the original order; drop dependencies that already succeeded.
-        order = {r.id: i for i, r in enumerate(chunk)}
-        pending = [
-            dataclasses.replace(r, depends_on=tuple(d for d in r.depends_on if d in retry_ids))
-            for r in sorted(retry, key=lambda r: order[r.id])
-        ]
-    return final
+                    wait = policy.retry_after(answer["headers"])
+                    if wait is not None:
+                        waits.append(wait)
+            # 424 Failed Dependency: the request was not run. Resend it with its
+            # dependency when that one is resent; resend it alone when its
+            # dependencies are fine after all; otherwise it fails, naming the
+            # dependency whose failure stopped it.
+            failed_dep: dict[str, str] = {}
+            changed = True
+            while changed:
+                changed = False
+                for req in pending:
+                    if answers[req.id]["status"] != _FAILED_DEPENDENCY or req.id in retry_ids:
+                        continue
+                    if req.id in failed_dep:
+                        continue
+                    if retry_ids.intersection(req.depends_on):
+                        retry.append(req)
+                        retry_ids.add(req.id)
+                        changed = True
+                        continue
+                    bad = [
+                        d
+                        for d in req.depends_on
+                        if d in failed_dep or not (200 <= _status_of(d, answers, final) < 400)
+                    ]
+                    if bad:
+                        failed_dep[req.id] = bad[0]
+                        changed = True
+                    elif req.depends_on or req.is_retry_safe:
+                        retry.append(req)
+                        retry_ids.add(req.id)
+                        changed = True
+            for req in pending:
+                if req.id not in retry_ids:
+                    done(req, answers[req.id], failed_dep.get(req.id))
+            if any(answers[r.id]["status"] == 403 for r in pending):
+                self.note_refused()
+            if not retry:
+                self.budget.succeeded()
+                break
+            if succeeded:
+                self.budget.succeeded()
+            else:
+                self.budget.failed()
+            retry_after = max(waits) if waits else None
+            if policy.should_give_up(round_no, retry_after) or self.budget.is_open:
+                for req in retry:
+                    done(req, answers[req.id])
+                self.counters.add(failed=len(retry))
+                if self.budget.is_open:
+                    raise self.budget.error(what, self.host, _last(answers, retry))
+                break
+            self._wait(what, policy.delay(round_no, retry_after), _last(answers, retry))
+            self.counters.add(retried=len(retry) - 1)  # _wait counted one
+            # Keep the original order; drop dependencies that already succeeded.
+            order = {r.id: i for i, r in enumerate(chunk)}
+            pending = [
+                dataclasses.replace(r, depends_on=tuple(d for d in r.depends_on if d in retry_ids))
+                for r in sorted(retry, key=lambda r: order[r.id])
+            ]
+        return final
 
 
 def _status_of(

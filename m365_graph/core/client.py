@@ -4,8 +4,14 @@ Why this file exists: the rules of DESIGN.md ("Microsoft Graph rules the engine 
 respect") are enforced in one place — a single pooled session with time-outs and a
 pinned CA bundle, the ``Prefer`` headers, bounded retries that honour
 ``Retry-After``, the per-mailbox concurrency cap, error mapping, and thread-safe
-counters for the ``m365.sync.run`` row. Feature modules (``users``, ``calendar``,
-``busytime``, ``events``) build URLs and parse results; they never touch HTTP.
+counters for the ``m365.sync.run`` row. Paging, delta rounds and ``$batch`` are
+methods of the client too (``get_page``/``iter_pages``/``iter_items``,
+``delta_round``, ``batch``), written in :mod:`.paging`, :mod:`.delta` and
+:mod:`.batch` as its base classes, so none of those modules imports this one. The
+resource modules (:mod:`m365_graph.resources`) build URLs and parse results; they
+never touch HTTP. Building a client from a :class:`~m365_graph.core.config.TenantConfig`
+and its tokens is :mod:`m365_graph.identity`'s (``GraphClient.for_app``/``for_account``
+of :mod:`m365_graph.identity.clients`).
 
 Graph quirks handled here:
 
@@ -27,29 +33,25 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 
-from . import paging
-from .config import GRAPH_PUBLIC, TenantConfig, normalize_base_url
+from .batch import Batching
+from .config import GRAPH_PUBLIC, normalize_base_url
 from .counters import Counters
+from .delta import Delta
 from .errors import BadResponse, error_from_response, transient_from_exception
 from .http import DEFAULT_TIMEOUT, PinnedSession, normalize_timeout
 from .mailbox import MailboxLimiter, mailbox_of
+from .paging import Paging
 from .retry import NOT_APPLIED_STATUSES, RETRYABLE_STATUSES, Budget, RetryPolicy
 from .text import decode_json
-from .types import BatchRequest, BatchResponse, DeltaResult, Page
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from ..identity.auth import TokenProvider
-
-__all__ = ["GraphClient", "GraphResponse"]
+__all__ = ["GraphClient", "GraphResponse", "TokenProvider"]
 
 _AUTO = object()
 # Whitespace, control characters and surrogates never belong in a URL Graph gives.
@@ -87,7 +89,15 @@ def _surely_not_sent(exc: requests.RequestException) -> bool:
     return False
 
 
-class GraphClient:
+class TokenProvider(Protocol):
+    """What :class:`GraphClient` needs from a token source (``identity`` implements it)."""
+
+    kind: str  # "application" or "delegated"
+
+    def get_token(self, force_refresh: bool = False) -> str: ...
+
+
+class GraphClient(Paging, Delta, Batching):
     """A Microsoft Graph client for one token (one app, or one connected account).
 
     Thread-safe: share one instance between the threads of a job.
@@ -133,44 +143,6 @@ class GraphClient:
         self.counters = counters or Counters()
         self.user_agent = user_agent
         self._token_lock = threading.Lock()
-
-    # ------------------------------------------------------------------ constructors
-
-    @classmethod
-    def for_app(cls, config: TenantConfig, **kwargs: Any) -> GraphClient:
-        """Client with application permissions (client credentials) for ``config``."""
-        from ..identity.auth import AppTokenProvider
-
-        session = kwargs.pop("session", None) or PinnedSession(config.ca_bundle, config.timeout)
-        provider = AppTokenProvider(config, session=session)
-        return cls(provider, config.graph_url, session=session, timeout=config.timeout, **kwargs)
-
-    @classmethod
-    def for_account(
-        cls,
-        config: TenantConfig,
-        cache_blob: str | None,
-        *,
-        home_account_id: str | None = None,
-        username: str | None = None,
-        on_cache_change: Callable[[str], None] | None = None,
-        scopes: Sequence[str] | None = None,
-        **kwargs: Any,
-    ) -> GraphClient:
-        """Client acting as one connected user (delegated permissions)."""
-        from ..identity.auth import PERSONAL_SCOPES, DelegatedTokenProvider
-
-        session = kwargs.pop("session", None) or PinnedSession(config.ca_bundle, config.timeout)
-        provider = DelegatedTokenProvider(
-            config,
-            cache_blob,
-            home_account_id=home_account_id,
-            username=username,
-            scopes=scopes or PERSONAL_SCOPES,
-            on_cache_change=on_cache_change,
-            session=session,
-        )
-        return cls(provider, config.graph_url, session=session, timeout=config.timeout, **kwargs)
 
     def close(self) -> None:
         self.session.close()
@@ -414,53 +386,3 @@ class GraphClient:
         """GET returning a JSON object (``BadResponse`` if it is anything else)."""
         what = kwargs.get("what") or f"Microsoft Graph GET {url}"
         return self.request("GET", url, **kwargs).json_object(what)
-
-    # ------------------------------------------------------------------ collections
-
-    def get_page(
-        self,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        page_size: int | None = None,
-        what: str | None = None,
-        permission: str | None = None,
-    ) -> Page:
-        """One page of a collection (``value`` + links)."""
-        response = self.request(
-            "GET", url, params=params, page_size=page_size, what=what, permission=permission
-        )
-        return paging.parse_page(response.body, what or f"Microsoft Graph GET {url}")
-
-    def iter_pages(
-        self,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        page_size: int | None = None,
-        what: str | None = None,
-        permission: str | None = None,
-    ) -> Iterator[Page]:
-        """Pages of a collection, following ``@odata.nextLink`` until it is absent."""
-        return paging.iter_pages(
-            self, url, params=params, page_size=page_size, what=what, permission=permission
-        )
-
-    def iter_items(self, url: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Raw items of every page of a collection."""
-        for page in self.iter_pages(url, **kwargs):
-            yield from page.items
-
-    def delta_round(self, url: str, **kwargs: Any) -> DeltaResult:
-        """One delta round from ``url`` (first call) or a stored link; see :mod:`.delta`."""
-        from .delta import run_delta_round
-
-        return run_delta_round(self, url, **kwargs)
-
-    def batch(
-        self, requests_: Sequence[BatchRequest], *, what: str = "Microsoft Graph batch request"
-    ) -> list[BatchResponse]:
-        """Run sub-requests through ``$batch`` (20 per call); answers in input order."""
-        from .batch import execute_batch
-
-        return execute_batch(self, requests_, what=what)

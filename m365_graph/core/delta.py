@@ -18,15 +18,12 @@ same delta protocol, and its rules are easy to get wrong:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from .errors import BadResponse, SyncStateExpired, Throttled, Transient
 from .types import ITEM_ERRORS, DeltaResult, Page, Removed, SkippedItem, unreadable
 
-if TYPE_CHECKING:
-    from .client import GraphClient
-
-__all__ = ["DeltaAccumulator", "run_delta_round"]
+__all__ = ["Delta", "DeltaAccumulator"]
 
 T = TypeVar("T")
 
@@ -80,117 +77,120 @@ class DeltaAccumulator:
         return out
 
 
-def run_delta_round(
-    client: GraphClient,
-    url: str,
-    *,
-    parse: Callable[[dict[str, Any]], T],
-    params: Mapping[str, Any] | None = None,
-    delta_link: str | None = None,
-    resume_link: str | None = None,
-    page_size: int | None = None,
-    what: str = "Microsoft Graph delta",
-    permission: str | None = None,
-    restart_on_expired: bool = True,
-    on_page: Callable[[Page], None] | None = None,
-) -> DeltaResult[T]:
-    """Run one round and return its merged result.
+class Delta:
+    """The delta method of :class:`~m365_graph.core.client.GraphClient` (a base class).
 
-    Start from ``resume_link`` (an interrupted round's ``next_link``), else from
-    ``delta_link`` (the previous round's), else from ``url`` + ``params`` (a new
-    baseline). With ``restart_on_expired`` an expired link starts a new baseline at
-    once and the result says ``restarted=True``; otherwise
-    :class:`SyncStateExpired` is raised.
+    ``self`` is the client: its ``get_page`` and ``absolute`` are used.
     """
-    start = resume_link or delta_link
-    restarted = False
-    while True:
-        acc = DeltaAccumulator(what)
-        pages = 0
-        last_next: str | None = start
-        try:
-            if start:
-                iterator = _follow(
-                    client,
-                    start,
-                    params=None,
-                    page_size=page_size,
-                    what=what,
-                    permission=permission,
-                )
-            else:
-                iterator = _follow(
-                    client,
-                    url,
-                    params=params,
-                    page_size=page_size,
-                    what=what,
-                    permission=permission,
-                )
-            for page in iterator:
-                pages += 1
-                acc.add_page(page)
-                if on_page is not None:
-                    on_page(page)
-                if page.delta_link:
-                    result = acc.result(parse)
-                    result.delta_link = page.delta_link
-                    result.pages = pages
-                    result.restarted = restarted
-                    return result
-                if not page.next_link:
-                    raise BadResponse(
-                        f"{what}: the last page has neither a next link nor a delta link",
-                        field="@odata.deltaLink",
+
+    def delta_round(
+        self,
+        url: str,
+        *,
+        parse: Callable[[dict[str, Any]], T],
+        params: Mapping[str, Any] | None = None,
+        delta_link: str | None = None,
+        resume_link: str | None = None,
+        page_size: int | None = None,
+        what: str = "Microsoft Graph delta",
+        permission: str | None = None,
+        restart_on_expired: bool = True,
+        on_page: Callable[[Page], None] | None = None,
+    ) -> DeltaResult[T]:
+        """One delta round from ``url`` (first call) or a stored link, merged.
+
+        Start from ``resume_link`` (an interrupted round's ``next_link``), else from
+        ``delta_link`` (the previous round's), else from ``url`` + ``params`` (a new
+        baseline). With ``restart_on_expired`` an expired link starts a new baseline at
+        once and the result says ``restarted=True``; otherwise
+        :class:`SyncStateExpired` is raised.
+        """
+        start = resume_link or delta_link
+        restarted = False
+        while True:
+            acc = DeltaAccumulator(what)
+            pages = 0
+            last_next: str | None = start
+            try:
+                if start:
+                    iterator = self._delta_pages(
+                        start,
+                        params=None,
+                        page_size=page_size,
+                        what=what,
+                        permission=permission,
                     )
-                client.absolute(page.next_link)  # refused links are never a resume point
-                last_next = page.next_link
-        except SyncStateExpired:
-            if not restart_on_expired or restarted or not start:
-                raise
-            restarted = True
-            start = None
-            continue
-        except (Transient, Throttled, BadResponse) as exc:
-            # An interruption: hand back what was read and where to resume. Sign-in and
-            # permission errors are not interruptions and propagate.
-            if pages == 0 or last_next is None:
-                raise
-            result = acc.result(parse)
-            # A refused or repeating link is not a place to resume: the next round
-            # starts again from the stored delta link (items come again, harmlessly).
-            refused = isinstance(exc, BadResponse) and exc.link_refused
-            result.next_link = None if refused else last_next
-            result.pages = pages
-            result.restarted = restarted
-            result.error = exc
-            return result
+                else:
+                    iterator = self._delta_pages(
+                        url,
+                        params=params,
+                        page_size=page_size,
+                        what=what,
+                        permission=permission,
+                    )
+                for page in iterator:
+                    pages += 1
+                    acc.add_page(page)
+                    if on_page is not None:
+                        on_page(page)
+                    if page.delta_link:
+                        result = acc.result(parse)
+                        result.delta_link = page.delta_link
+                        result.pages = pages
+                        result.restarted = restarted
+                        return result
+                    if not page.next_link:
+                        raise BadResponse(
+                            f"{what}: the last page has neither a next link nor a delta link",
+                            field="@odata.deltaLink",
+                        )
+                    self.absolute(page.next_link)  # refused links are never a resume point
+                    last_next = page.next_link
+            except SyncStateExpired:
+                if not restart_on_expired or restarted or not start:
+                    raise
+                restarted = True
+                start = None
+                continue
+            except (Transient, Throttled, BadResponse) as exc:
+                # An interruption: hand back what was read and where to resume. Sign-in and
+                # permission errors are not interruptions and propagate.
+                if pages == 0 or last_next is None:
+                    raise
+                result = acc.result(parse)
+                # A refused or repeating link is not a place to resume: the next round
+                # starts again from the stored delta link (items come again, harmlessly).
+                refused = isinstance(exc, BadResponse) and exc.link_refused
+                result.next_link = None if refused else last_next
+                result.pages = pages
+                result.restarted = restarted
+                result.error = exc
+                return result
 
-
-def _follow(
-    client: GraphClient,
-    url: str,
-    *,
-    params: Mapping[str, Any] | None,
-    page_size: int | None,
-    what: str,
-    permission: str | None,
-) -> Iterator[Page]:
-    page = client.get_page(
-        url, params=params, page_size=page_size, what=what, permission=permission
-    )
-    yield page
-    seen = {url}
-    while page.next_link and not page.delta_link:
-        if page.next_link in seen or len(seen) > MAX_PAGES:
-            raise BadResponse(
-                f"{what}: Graph returned a next link it had already given in this round "
-                f"(or more than {MAX_PAGES} pages); stopped to avoid reading forever",
-                field="@odata.nextLink",
-                link_refused=True,
-            )
-        seen.add(page.next_link)
-        page = client.get_page(
-            page.next_link, page_size=page_size, what=what, permission=permission
+    def _delta_pages(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None,
+        page_size: int | None,
+        what: str,
+        permission: str | None,
+    ) -> Iterator[Page]:
+        page = self.get_page(
+            url, params=params, page_size=page_size, what=what, permission=permission
         )
         yield page
+        seen = {url}
+        while page.next_link and not page.delta_link:
+            if page.next_link in seen or len(seen) > MAX_PAGES:
+                raise BadResponse(
+                    f"{what}: Graph returned a next link it had already given in this round "
+                    f"(or more than {MAX_PAGES} pages); stopped to avoid reading forever",
+                    field="@odata.nextLink",
+                    link_refused=True,
+                )
+            seen.add(page.next_link)
+            page = self.get_page(
+                page.next_link, page_size=page_size, what=what, permission=permission
+            )
+            yield page

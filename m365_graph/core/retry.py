@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from email.utils import parsedate_to_datetime
 
+from .errors import GraphUnavailable
+
 __all__ = ["RETRYABLE_STATUSES", "Budget", "RetryPolicy", "parse_retry_after"]
 
 # 429: throttled. 503: service unavailable (Graph also throttles with 503).
@@ -179,8 +181,6 @@ class Budget:
 
     def error(self, what: str, host: str | None = None, last: str | None = None):
         """The :class:`GraphUnavailable` to raise, in plain words."""
-        from .errors import GraphUnavailable
-
         if self.opened == "wait":
             why = (
                 f"waiting for it would take this run past its budget of {self.max_wait:g} s "

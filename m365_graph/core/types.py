@@ -20,6 +20,7 @@ from .retry import retry_after_from_headers
 from .timezones import parse_graph_datetime, parse_iso_utc
 
 __all__ = [
+    "USER_SELECT",
     "BatchRequest",
     "BatchResponse",
     "BusySlot",
@@ -127,6 +128,25 @@ def _floating(obj: Mapping[str, Any], name: str) -> datetime | None:
 
 
 # --------------------------------------------------------------------------- users
+
+
+#: The directory properties :class:`GraphUser` reads (the ``$select`` of user reads).
+USER_SELECT: tuple[str, ...] = (
+    "id",
+    "displayName",
+    "givenName",
+    "surname",
+    "mail",
+    "userPrincipalName",
+    "jobTitle",
+    "department",
+    "officeLocation",
+    "companyName",
+    "businessPhones",
+    "mobilePhone",
+    "accountEnabled",
+    "userType",
+)
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,14 @@ import contextlib
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import msal
 import requests
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
+from ..core.client import TokenProvider
 from ..core.config import TenantConfig
 from ..core.errors import AuthError, GraphError, ReconnectNeeded, Transient, error_from_identity
 from ..core.errors import transient_from_exception as _transient
@@ -67,14 +68,6 @@ SHARED_SCOPES: tuple[str, ...] = (*PERSONAL_SCOPES, "Calendars.ReadWrite.Shared"
 
 # msal adds these itself and refuses them in its ``scopes`` arguments.
 _MSAL_RESERVED = frozenset({"openid", "profile", "offline_access"})
-
-
-class TokenProvider(Protocol):
-    """What :class:`~m365_graph.core.client.GraphClient` needs from a token source."""
-
-    kind: str  # "application" or "delegated"
-
-    def get_token(self, force_refresh: bool = False) -> str: ...
 
 
 def msal_scopes(config: TenantConfig, names: Sequence[str]) -> list[str]:

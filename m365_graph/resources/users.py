@@ -14,29 +14,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..core.errors import BadResponse, GraphError
-from ..core.types import BatchRequest, DeltaResult, GraphUser, Page
+from ..core.types import USER_SELECT, BatchRequest, DeltaResult, GraphUser, Page
 
 if TYPE_CHECKING:
     from ..core.client import GraphClient
 
 __all__ = ["USER_SELECT", "get_me", "get_user", "get_users", "users_delta"]
-
-USER_SELECT: tuple[str, ...] = (
-    "id",
-    "displayName",
-    "givenName",
-    "surname",
-    "mail",
-    "userPrincipalName",
-    "jobTitle",
-    "department",
-    "officeLocation",
-    "companyName",
-    "businessPhones",
-    "mobilePhone",
-    "accountEnabled",
-    "userType",
-)
 
 USERS_PERMISSION = "User.Read.All"
 

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..core.types import GraphUser
-from ..resources.users import USER_SELECT
+from ..core.errors import BadResponse
+from ..core.types import USER_SELECT, GraphUser
 
 __all__ = [
     "CONTACT_SELECT",
@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 #: The user properties contact sync reads (``/users/delta?$select=…``): the
-#: directory properties of :data:`users.USER_SELECT` but the company name.
+#: directory properties of :data:`~m365_graph.core.types.USER_SELECT` but the company name.
 CONTACT_SELECT: tuple[str, ...] = tuple(name for name in USER_SELECT if name != "companyName")
 
 #: Graph docs ("delta query", directory objects): a users-delta token lives about
@@ -208,8 +208,6 @@ def user_from_state(state: Mapping[str, Any] | None) -> GraphUser | None:
     """A stored state back as a :class:`GraphUser` (``None`` when absent or unusable)."""
     if not isinstance(state, Mapping) or not isinstance(state.get("id"), str):
         return None
-    from ..core.errors import BadResponse
-
     try:
         return GraphUser.from_graph({k: v for k, v in state.items() if k in _ATTRS})
     except BadResponse:
