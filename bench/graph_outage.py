@@ -17,7 +17,8 @@ import time
 from m365_graph import read_busy_times
 from m365_graph.core.errors import GraphError, GraphUnavailable
 from m365_graph.core.retry import Budget, RetryPolicy
-from m365_graph.sync.outbox import PushOperation, push_operations
+from m365_graph.resources.outbox import push_operations
+from m365_graph.sync.outbox import PushOperation
 
 from .common import app_client, sandbox, window
 

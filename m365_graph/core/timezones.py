@@ -163,7 +163,11 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def naive_utc(moment: datetime) -> datetime:
-    """Naive UTC, the way Odoo stores datetimes; a naive datetime is already that."""
+    """Naive UTC, the way Odoo stores datetimes; a naive datetime is already that.
+
+    m365_graph's one naive-UTC helper (exported as ``m365_graph.naive_utc``); an
+    empty Odoo value (``False``/``None``) is the caller's to handle.
+    """
     return as_utc(moment).replace(tzinfo=None)
 
 

@@ -1,4 +1,4 @@
-"""The decisions of the transactional outbox, and sending its operations to Graph.
+"""The decisions of the transactional outbox (no I/O).
 
 Why this file exists: the addon writes every push to Outlook as an ``m365.outbox``
 row in the same transaction as the Odoo change, and a cron drains the rows. What
@@ -16,11 +16,10 @@ to do with them is decided here, as pure functions tested without Odoo:
 * :func:`resolve_conflict` — the rule applied when Outlook answers 412 to an
   update (the event changed there since Odoo last synchronised it).
 
-:func:`push_operations` sends a list of operations of one mailbox through
-``$batch`` (20 per round trip) and returns one typed :class:`PushResult` each:
-creations carry their ``transactionId``, so resending a ``$batch`` whose answer
-was lost never creates a second event; updates carry ``If-Match``; a 404 on a
-deletion is a success.
+:class:`PushOperation` is one write, :class:`PushResult` what became of it, and
+:func:`plan_batches` cuts operations into ``$batch`` calls; sending them is
+:func:`m365_graph.resources.outbox.push_operations` (creations carry their
+``transactionId``, updates ``If-Match``; a 404 on a deletion is a success).
 
 The conflict rule (documented for users in the addon's usage notes):
 
@@ -41,13 +40,11 @@ The conflict rule (documented for users in the addon's usage notes):
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import Any
 
 from ..core.errors import (
     AuthError,
@@ -61,12 +58,7 @@ from ..core.errors import (
     Transient,
 )
 from ..core.timezones import as_utc
-from ..core.types import BatchRequest, GraphEvent
-from ..resources.calendar import calendar_path
-from ..resources.events import if_match, write_permission
-
-if TYPE_CHECKING:
-    from ..core.client import GraphClient
+from ..core.types import GraphEvent
 
 __all__ = [
     "OPERATIONS",
@@ -78,7 +70,6 @@ __all__ = [
     "clock_offset",
     "coalesce",
     "plan_batches",
-    "push_operations",
     "resolve_conflict",
 ]
 
@@ -89,8 +80,6 @@ MAX_BATCH_BYTES = 3_000_000
 MAX_BATCH_ITEMS = 20
 #: Changes closer than this are a tie in the 412 rule (see the module docstring).
 TIE = timedelta(seconds=2)
-#: Parallel dependsOn chains per ``$batch`` (Outlook's per-mailbox concurrency).
-LANES = 4
 
 
 # --------------------------------------------------------------------------- coalescing
@@ -233,7 +222,7 @@ def resolve_conflict(
     )
 
 
-# --------------------------------------------------------------------------- sending
+# --------------------------------------------------------------------------- operations
 
 
 @dataclass(frozen=True)
@@ -266,7 +255,7 @@ class PushResult:
 
     ``event``: the event as Graph stored it (creations and updates); ``gone``: a
     deletion found the event already deleted; ``error``: the failure, in the
-    taxonomy of :mod:`.errors` (``PreconditionFailed`` for a 412, ``NotFound``
+    taxonomy of :mod:`m365_graph.core.errors` (``PreconditionFailed`` for a 412, ``NotFound``
     when an updated event no longer exists).
     """
 
@@ -306,103 +295,6 @@ def plan_batches(
     if current.items:
         chunks.append(current)
     return [chunk.items for chunk in chunks]
-
-
-def _event_url(mailbox: str, calendar_id: str | None, event_id: str) -> str:
-    return f"{calendar_path(mailbox, calendar_id)}/events/{quote(event_id, safe='')}"
-
-
-def _request(mailbox: str, op: PushOperation, ident: str) -> BatchRequest:
-    if op.operation == "create":
-        body = dict(op.payload or {})
-        body["transactionId"] = op.transaction_id
-        return BatchRequest(
-            id=ident,
-            method="POST",
-            url=f"{calendar_path(mailbox, op.calendar_id)}/events",
-            body=body,
-            # Safe to resend: Graph answers a known transactionId with the same event.
-            retry_safe=True,
-        )
-    url = _event_url(mailbox, op.calendar_id, op.event_id)  # type: ignore[arg-type]
-    if op.operation == "update":
-        headers = {"If-Match": if_match(op.change_key)} if op.change_key else {}
-        return BatchRequest(
-            id=ident,
-            method="PATCH",
-            url=url,
-            headers=headers,
-            body=dict(op.payload or {}),
-            retry_safe=True,
-        )
-    return BatchRequest(id=ident, method="DELETE", url=url)
-
-
-def _lanes(requests: list[BatchRequest], lanes: int = LANES) -> list[BatchRequest]:
-    """Chain the requests into ``lanes`` sequential ``dependsOn`` chains.
-
-    Outlook allows 4 concurrent requests per app and mailbox, and counts the items
-    of a ``$batch`` as concurrent: 20 independent writes to one calendar earn 16
-    ``429 ApplicationThrottled``. Items chained with ``dependsOn`` run one after the
-    other, so 4 chains of 5 stay within the limit and the batch still saves 19 of
-    20 round trips. A failed item makes only the rest of its own chain answer 424;
-    those are sent again.
-    """
-    return [
-        dataclasses.replace(req, depends_on=(requests[i - lanes].id,)) if i >= lanes else req
-        for i, req in enumerate(requests)
-    ]
-
-
-_VERBS = {"create": "Creating", "update": "Updating", "delete": "Deleting"}
-
-
-def push_operations(
-    client: GraphClient, mailbox: str, operations: Iterable[PushOperation]
-) -> list[PushResult]:
-    """Send ``operations`` to the calendar of ``mailbox`` (``"me"`` or a user id/UPN).
-
-    One failed operation never stops the others; a failure of a whole ``$batch``
-    call (outage, sign-in) is reported on each of its operations. When the client's
-    circuit breaker opens (:class:`~m365_graph.core.errors.GraphUnavailable`), nothing
-    more is sent: that chunk and every later one carry the error (``wait_graph``).
-    """
-    ops = list(operations)
-    permission = write_permission(client, mailbox)
-    results: list[PushResult] = []
-    chunks = plan_batches(ops)
-    for index, chunk in enumerate(chunks):
-        requests = _lanes([_request(mailbox, op, str(i)) for i, op in enumerate(chunk)])
-        what = f"Writing {len(chunk)} event(s) to the calendar of {mailbox}"
-        try:
-            answers = client.batch(requests, what=what)
-        except GraphUnavailable as exc:
-            for rest in chunks[index:]:
-                results.extend(PushResult(op.key, op.operation, error=exc) for op in rest)
-            break
-        except GraphError as exc:
-            results.extend(PushResult(op.key, op.operation, error=exc) for op in chunk)
-            continue
-        for op, answer in zip(chunk, answers, strict=True):
-            results.append(_result(op, answer, mailbox, permission))
-    return results
-
-
-def _result(op: PushOperation, answer: Any, mailbox: str, permission: str) -> PushResult:
-    what = f"{_VERBS[op.operation]} an event in the calendar of {mailbox}"
-    if op.operation == "delete":
-        if answer.status == 404:
-            return PushResult(op.key, op.operation, gone=True)
-        error = answer.error(what, permission)
-        return PushResult(op.key, op.operation, error=error)
-    error = answer.error(what, permission)
-    if error is not None:
-        return PushResult(op.key, op.operation, error=error)
-    try:
-        event = GraphEvent.from_graph(answer.body)
-    except BadResponse as exc:
-        return PushResult(op.key, op.operation, error=exc)
-    return PushResult(op.key, op.operation, event=event)
 
 
 def is_conflict(error: GraphError | None) -> bool:

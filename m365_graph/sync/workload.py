@@ -41,7 +41,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..core.timezones import as_utc, resolve_zone
+from ..core.timezones import as_utc, naive_utc, resolve_zone
 from ..core.types import BusySlot, SkippedItem
 
 __all__ = [
@@ -171,7 +171,7 @@ def counts_as_busy(show_as: Any) -> bool:
 
 def _naive(moment: datetime) -> datetime:
     """Naive UTC with whole seconds (Odoo's Datetime columns)."""
-    return as_utc(moment).replace(tzinfo=None, microsecond=0)
+    return naive_utc(moment).replace(microsecond=0)
 
 
 def check_slot(slot: BusySlot, max_days: int = MAX_SLOT_DAYS) -> str | None:

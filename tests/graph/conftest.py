@@ -13,9 +13,11 @@ import random
 
 import pytest
 
-from m365_graph import GraphClient, RetryPolicy, TenantConfig
+from m365_graph.core.config import TenantConfig
 from m365_graph.core.http import PinnedSession
+from m365_graph.core.retry import RetryPolicy
 from m365_graph.identity.auth import AppTokenProvider
+from m365_graph.identity.clients import GraphClient
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m365_graph import PushOperation, push_operations
+from m365_graph.resources.outbox import push_operations
 from m365_graph.sync.activities import (
     APPLICATION,
     CATEGORY,
@@ -33,6 +33,7 @@ from m365_graph.sync.activities import (
     planned_window,
     working_day_start,
 )
+from m365_graph.sync.outbox import PushOperation
 from m365_graph.sync.personal import has_shared_write, needs_consent, scopes_for_direction
 from m365_graph.sync.workload import planned_by_day, work_by_day
 

@@ -4,7 +4,8 @@ never stored (``get_users`` through ``$batch``)."""
 
 from __future__ import annotations
 
-from m365_graph import NotFound, PermissionMissing, get_users, users_delta
+from m365_graph.core.errors import NotFound, PermissionMissing
+from m365_graph.resources.users import get_users, users_delta
 from m365_graph.sync.contacts import (
     CONTACT_SELECT,
     graph_state,

@@ -7,7 +7,7 @@ import requests
 
 from m365_graph.core.client import GraphClient
 from m365_graph.core.errors import PermissionMissing, SyncStateExpired, Transient
-from m365_graph.core.types import GraphUser
+from m365_graph.core.types import USER_SELECT, GraphUser
 from m365_graph.resources.users import users_delta
 
 from .fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
@@ -56,7 +56,7 @@ def test_round_merges_duplicates_and_collects_removals():
     ]
     assert {(r.id, r.reason) for r in result.removed} == {("c", "changed"), ("b", "deleted")}
     assert len(result.skipped) == 1
-    assert session.calls[0].params == {"$select": ",".join(__import__("m365_graph").USER_SELECT)}
+    assert session.calls[0].params == {"$select": ",".join(USER_SELECT)}
     assert session.calls[1].params is None
 
 

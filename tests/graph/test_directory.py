@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from m365_graph import GraphClient, PermissionMissing, TenantConfig
+from m365_graph.core.config import TenantConfig
+from m365_graph.core.errors import PermissionMissing
+from m365_graph.identity.clients import GraphClient
 from m365_graph.resources.directory import Directory, match_mailboxes, read_directory
 
 

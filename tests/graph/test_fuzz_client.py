@@ -18,11 +18,13 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m365_graph import GraphClient, TenantConfig, read_busy_times
+from m365_graph.core.config import TenantConfig
 from m365_graph.core.errors import BadResponse, GraphError, Transient
 from m365_graph.core.retry import Budget, RetryPolicy
 from m365_graph.core.types import BatchRequest, GraphEvent
 from m365_graph.identity.auth import AppTokenProvider, DelegatedTokenProvider, forget_apps
+from m365_graph.identity.clients import GraphClient
+from m365_graph.resources.busytime import read_busy_times
 
 from . import fuzz_seeds as seeds
 from .fakes import FakeSession, FakeTokens, response

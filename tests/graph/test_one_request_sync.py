@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from m365_graph import GraphClient, GraphError, calendar_view_delta, pull_window, refresh_scopes
+from m365_graph.core.errors import GraphError
 from m365_graph.identity.auth import forget_apps
+from m365_graph.identity.clients import GraphClient
+from m365_graph.resources.calendar import calendar_view_delta
+from m365_graph.sync.personal import pull_window, refresh_scopes
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 

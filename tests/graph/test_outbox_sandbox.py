@@ -6,18 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from m365_graph import (
-    Appointment,
-    PreconditionFailed,
-    PushOperation,
-    Recurrence,
-    build_payload,
-    get_event,
-    list_instances,
-    push_operations,
-    update_event,
-)
-from m365_graph.core.errors import NotFound, Transient
+from m365_graph.core.errors import NotFound, PreconditionFailed, Transient
+from m365_graph.resources.events import get_event, list_instances, update_event
+from m365_graph.resources.outbox import push_operations
+from m365_graph.sync.outbox import PushOperation
+from m365_graph.sync.push import Appointment, build_payload
+from m365_graph.sync.recurrence import Recurrence
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 UTC = timezone.utc

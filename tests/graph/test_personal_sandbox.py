@@ -8,24 +8,14 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from m365_graph import (
-    GraphClient,
-    PermissionMissing,
-    ReconnectNeeded,
-    calendar_view_delta,
-    complete_series,
-    create_event,
-    decide_removals,
-    event_payload,
-    get_me,
-    map_event,
-    plan_pull,
-    pull_window,
-    read_events,
-    refresh_scopes,
-    scopes_for_direction,
-)
-from m365_graph.sync.pull import NO_TITLE, LinkState
+from m365_graph.core.errors import PermissionMissing, ReconnectNeeded
+from m365_graph.identity.clients import GraphClient
+from m365_graph.resources.calendar import calendar_view_delta
+from m365_graph.resources.events import create_event, event_payload, read_events
+from m365_graph.resources.series import complete_series
+from m365_graph.resources.users import get_me
+from m365_graph.sync.personal import pull_window, refresh_scopes, scopes_for_direction
+from m365_graph.sync.pull import NO_TITLE, LinkState, decide_removals, map_event, plan_pull
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 NOW = datetime.now(timezone.utc)

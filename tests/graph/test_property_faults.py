@@ -18,10 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from m365_graph import GraphClient, RetryPolicy, TenantConfig, read_busy_times, users_delta
+from m365_graph.core.config import TenantConfig
 from m365_graph.core.http import PinnedSession
-from m365_graph.core.retry import Budget
+from m365_graph.core.retry import Budget, RetryPolicy
 from m365_graph.identity.auth import AppTokenProvider
+from m365_graph.identity.clients import GraphClient
+from m365_graph.resources.busytime import read_busy_times
+from m365_graph.resources.users import users_delta
 
 START = datetime(2026, 3, 2, tzinfo=timezone.utc)
 END = START + timedelta(days=7)

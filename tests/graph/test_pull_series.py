@@ -8,17 +8,19 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from m365_graph import (
-    GraphEvent,
-    calendar_view_delta,
-    complete_series,
+from m365_graph.core.types import GraphEvent
+from m365_graph.resources.calendar import calendar_view_delta
+from m365_graph.resources.events import read_events
+from m365_graph.resources.series import complete_series
+from m365_graph.sync.personal import pull_window, scopes_for_direction
+from m365_graph.sync.pull import (
+    NO_TITLE,
+    fill_occurrence,
+    is_stub,
     map_event,
     plan_pull,
-    pull_window,
-    read_events,
+    resolve_series,
 )
-from m365_graph.sync.personal import scopes_for_direction
-from m365_graph.sync.pull import NO_TITLE, fill_occurrence, is_stub, resolve_series
 
 from .test_personal_sandbox import ADELE, MONDAY, NOW, delegated_client
 

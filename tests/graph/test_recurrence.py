@@ -12,7 +12,7 @@ from dateutil import rrule as du
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from m365_graph import BadResponse
+from m365_graph.core.errors import BadResponse
 from m365_graph.sync.recurrence import Recurrence, UnsupportedRecurrence, from_graph, to_graph
 from m365_sandbox.tenant import recurrence_expansion as sandbox_recurrence
 

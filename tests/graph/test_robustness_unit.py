@@ -14,7 +14,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from m365_graph import GraphClient, TenantConfig, read_busy_times
+from m365_graph.core.config import TenantConfig
 from m365_graph.core.errors import (
     AuthError,
     BadResponse,
@@ -27,7 +27,9 @@ from m365_graph.core.retry import Budget, RetryPolicy, parse_retry_after
 from m365_graph.core.text import clean_json, clean_text, decode_json
 from m365_graph.core.timezones import parse_graph_datetime, resolve_zone
 from m365_graph.core.types import BusySlot, GraphEvent
+from m365_graph.identity.clients import GraphClient
 from m365_graph.identity.connection import check_token_tenant
+from m365_graph.resources.busytime import read_busy_times
 from m365_graph.sync.workload import check_slot
 
 from . import fuzz_seeds as seeds
@@ -404,7 +406,7 @@ def test_token_of_another_tenant_fails_test_connection():
 
 def test_connection_check_with_a_foreign_tenant_token():
     """The identity platform answers with a token of another tenant: Test connection fails."""
-    from m365_graph import check_connection
+    from m365_graph.identity.connection import check_connection
 
     from .test_fuzz_client import AUTHORITY, TENANT, _identity_session, _jwt
 
@@ -421,7 +423,8 @@ def test_connection_check_with_a_foreign_tenant_token():
 
 
 def test_outbox_waits_for_graph_without_sending_more():
-    from m365_graph.sync.outbox import WAIT_GRAPH, PushOperation, classify, push_operations
+    from m365_graph.resources.outbox import push_operations
+    from m365_graph.sync.outbox import WAIT_GRAPH, PushOperation, classify
 
     clock = Clock()
     client, session = client_with(

@@ -13,22 +13,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from m365_graph import (
-    AuthError,
-    ConsentRequired,
-    DelegatedTokenProvider,
-    GraphClient,
-    ReconnectNeeded,
-    TenantConfig,
-    Transient,
-    check_connection,
-    finish_auth_code_flow,
-    get_me,
-    granted_roles,
-    granted_scopes,
-    start_auth_code_flow,
-)
-from m365_graph.identity.auth import AppTokenProvider
+from m365_graph.core.config import TenantConfig
+from m365_graph.core.errors import AuthError, ConsentRequired, ReconnectNeeded, Transient
+from m365_graph.identity.auth import AppTokenProvider, DelegatedTokenProvider
+from m365_graph.identity.authflow import finish_auth_code_flow, start_auth_code_flow
+from m365_graph.identity.claims import granted_roles, granted_scopes
+from m365_graph.identity.clients import GraphClient
+from m365_graph.identity.connection import check_connection
+from m365_graph.resources.users import get_me
 
 from .conftest import REDIRECT_URI, browser_sign_in
 

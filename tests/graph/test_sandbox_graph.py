@@ -7,24 +7,25 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from m365_graph import (
+from m365_graph.core.errors import (
     BadResponse,
-    GraphClient,
     NotFound,
     PermissionMissing,
     PreconditionFailed,
     SyncStateExpired,
     Throttled,
-    calendar_view,
-    calendar_view_delta,
+)
+from m365_graph.identity.clients import GraphClient
+from m365_graph.resources.busytime import read_busy_times
+from m365_graph.resources.calendar import calendar_view, calendar_view_delta
+from m365_graph.resources.events import (
     create_event,
     delete_event,
     event_payload,
     get_event,
-    read_busy_times,
     update_event,
-    users_delta,
 )
+from m365_graph.resources.users import users_delta
 
 UTC = timezone.utc
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)

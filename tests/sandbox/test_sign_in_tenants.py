@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from m365_graph import TenantConfig, check_signed_in_identity
+from m365_graph.core.config import TenantConfig
 from m365_graph.core.errors import GraphError
 from m365_graph.identity.authflow import finish_auth_code_flow, start_auth_code_flow
-from m365_graph.sync.personal import WrongAccount
+from m365_graph.sync.personal import WrongAccount, check_signed_in_identity
 
 REDIRECT_URI = "http://localhost:8069/m365/oauth/callback"
 FABRIKAM = "3c1d6f0e-7a2b-4c9d-8e5f-0a1b2c3d4e5f"
@@ -96,7 +96,8 @@ def test_a_token_of_another_tenant_is_refused_by_graph(sandbox):
     outsider = sandbox.state.add_foreign_user("Kim Akers", "kim@fabrikam.example", FABRIKAM)
     params, config, begun = _sign_in(sandbox, outsider["userPrincipalName"], "organizations")
     result = finish_auth_code_flow(config, begun.flow, params)
-    from m365_graph import GraphClient, refresh_scopes
+    from m365_graph.identity.clients import GraphClient
+    from m365_graph.sync.personal import refresh_scopes
 
     client = GraphClient.for_account(
         config,
