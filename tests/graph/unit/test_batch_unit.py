@@ -9,7 +9,7 @@ from m365_graph.core.client import GraphClient
 from m365_graph.core.errors import BadResponse, PermissionMissing, Throttled
 from m365_graph.core.types import BatchRequest
 
-from .fakes import FakeSession, FakeTokens, quick_policy, response
+from ..fakes import FakeSession, FakeTokens, quick_policy, response
 
 BASE = "https://graph.test/v1.0"
 

@@ -32,8 +32,8 @@ from m365_graph.identity.connection import check_token_tenant
 from m365_graph.resources.busytime import read_busy_times
 from m365_graph.sync.workload import check_slot
 
-from . import fuzz_seeds as seeds
-from .fakes import FakeSession, FakeTokens, graph_error, response
+from .. import fuzz_seeds as seeds
+from ..fakes import FakeSession, FakeTokens, graph_error, response
 
 BASE = "https://graph.microsoft.com/v1.0"
 

@@ -8,7 +8,7 @@ import requests
 from m365_graph.core.client import GraphClient
 from m365_graph.core.errors import BadResponse, NotFound, PermissionMissing, Throttled, Transient
 
-from .fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
+from ..fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
 
 BASE = "https://graph.test/v1.0"
 

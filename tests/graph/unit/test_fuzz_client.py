@@ -26,9 +26,9 @@ from m365_graph.identity.auth import AppTokenProvider, DelegatedTokenProvider, f
 from m365_graph.identity.clients import GraphClient
 from m365_graph.resources.busytime import read_busy_times
 
-from . import fuzz_seeds as seeds
-from .fakes import FakeSession, FakeTokens, response
-from .fuzz import FUZZ, NASTY_TEXT, mutated, only_graph_errors
+from .. import fuzz_seeds as seeds
+from ..fakes import FakeSession, FakeTokens, response
+from ..fuzz import FUZZ, NASTY_TEXT, mutated, only_graph_errors
 
 BASE = "https://graph.microsoft.com/v1.0"
 STATUS = st.sampled_from([200, 200, 200, 200, 400, 403, 404, 410, 424, 429, 500, 502, 503, 504])

@@ -1,8 +1,8 @@
 """Activity export decisions (m365_graph.sync.activities): writer, start, duration, body.
 
-Hand-computed cases for every rule and bad input of issue 8, properties for the
-duration and window bounds, and the payload written to the sandbox: one event in
-the assignee's calendar, category Odoo, busy, nobody invited.
+Hand-computed cases for every rule and bad input of the activity export, properties
+for the duration and window bounds (the payload written to the sandbox is in
+``tests/graph/against_sandbox/test_activities_sandbox.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m365_graph.resources.outbox import push_operations
 from m365_graph.sync.activities import (
     APPLICATION,
     CATEGORY,
@@ -33,7 +32,6 @@ from m365_graph.sync.activities import (
     planned_window,
     working_day_start,
 )
-from m365_graph.sync.outbox import PushOperation
 from m365_graph.sync.personal import has_shared_write, needs_consent, scopes_for_direction
 from m365_graph.sync.workload import planned_by_day, work_by_day
 
@@ -351,19 +349,6 @@ def test_the_same_activity_gives_the_same_digest_and_a_change_another():
     assert activity_payload(event()).hash != activity_payload(event(summary="Other")).hash
     moved = event(start=datetime(2025, 3, 4, 8), stop=datetime(2025, 3, 4, 9))
     assert activity_payload(event()).hash != activity_payload(moved).hash
-
-
-def test_the_payload_lands_in_the_assignees_calendar_without_invitations(sb, app_client):
-    built = activity_payload(event(start=datetime.now(UTC).replace(tzinfo=None)))
-    op = PushOperation("1", "create", built.payload, transaction_id="activity-1")
-    [result] = push_operations(app_client, MEGAN, [op])
-    assert result.ok, result.error
-    [stored] = sb.state.events(MEGAN)
-    assert stored["subject"] == "Call the supplier"
-    assert stored["categories"] == [CATEGORY]
-    assert stored["showAs"] == "busy"
-    assert stored["attendees"] == []
-    assert sb.state.sent_meeting_mail == []
 
 
 # --------------------------------------------------------------------------- planned hours

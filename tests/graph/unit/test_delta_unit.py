@@ -10,7 +10,7 @@ from m365_graph.core.errors import PermissionMissing, SyncStateExpired, Transien
 from m365_graph.core.types import USER_SELECT, GraphUser
 from m365_graph.resources.users import users_delta
 
-from .fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
+from ..fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
 
 BASE = "https://graph.test/v1.0"
 

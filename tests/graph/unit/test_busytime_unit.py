@@ -12,7 +12,7 @@ from m365_graph.core.client import GraphClient
 from m365_graph.core.errors import NotFound, PermissionMissing, ReconnectNeeded, Transient
 from m365_graph.resources.busytime import read_busy_times
 
-from .fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
+from ..fakes import FakeSession, FakeTokens, graph_error, quick_policy, response
 
 BASE = "https://graph.test/v1.0"
 START = datetime(2025, 5, 5, tzinfo=timezone.utc)

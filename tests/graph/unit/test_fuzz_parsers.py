@@ -32,8 +32,8 @@ from m365_graph.core.types import BatchResponse, BusySlot, GraphEvent, GraphUser
 from m365_graph.identity.claims import decode_claims
 from m365_graph.sync.workload import prepare_slots
 
-from . import fuzz_seeds as seeds
-from .fuzz import FUZZ, NASTY_TEXT, mutated, only_graph_errors, value
+from .. import fuzz_seeds as seeds
+from ..fuzz import FUZZ, NASTY_TEXT, mutated, only_graph_errors, value
 
 EVENTS = st.sampled_from([seeds.EVENT, seeds.EVENT_FULL]).flatmap(mutated)
 

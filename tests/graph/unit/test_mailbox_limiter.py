@@ -11,7 +11,7 @@ import pytest
 from m365_graph.core.client import GraphClient
 from m365_graph.core.mailbox import MailboxLimiter, mailbox_of
 
-from .fakes import FakeSession, FakeTokens, quick_policy, response
+from ..fakes import FakeSession, FakeTokens, quick_policy, response
 
 
 @pytest.mark.parametrize(
