@@ -1,6 +1,6 @@
 """``GraphClient``: every HTTP request to Microsoft Graph goes through here.
 
-Why this file exists: the rules of DESIGN.md ("Microsoft Graph rules the engine must
+Why this file exists: the rules of docs/architecture.md ("Microsoft Graph rules the engine must
 respect") are enforced in one place — a single pooled session with time-outs and a
 pinned CA bundle, the ``Prefer`` headers, bounded retries that honour
 ``Retry-After``, the per-mailbox concurrency cap, error mapping, and thread-safe

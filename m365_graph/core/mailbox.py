@@ -1,7 +1,7 @@
 """At most N requests in flight per mailbox, across the threads of one process.
 
 Why this file exists: Outlook throttles per app *and mailbox* — 4 concurrent
-requests (DESIGN.md, "Microsoft Graph rules"). A thread pool pushing events or
+requests (docs/architecture.md, "Microsoft Graph rules"). A thread pool pushing events or
 reading calendars can easily put a fifth request on the same mailbox and earn a
 429 for all of them. :class:`MailboxLimiter` hands out per-mailbox slots;
 ``$batch`` requests take one slot per sub-request for each mailbox they touch (Graph

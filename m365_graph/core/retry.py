@@ -1,6 +1,6 @@
 """When and how long to wait before trying a Graph request again.
 
-Why this file exists: Graph's throttling rules (DESIGN.md, "Microsoft Graph rules")
+Why this file exists: Graph's throttling rules (docs/architecture.md, "Microsoft Graph rules")
 are the same for plain requests and for ``$batch`` sub-requests — honour
 ``Retry-After`` when Graph sends it, otherwise back off exponentially with jitter,
 and give up after a bounded number of attempts. Keeping the policy in one object

@@ -1,6 +1,6 @@
 """Typed results the Odoo addon consumes, and the parsers that build them from Graph JSON.
 
-Why this file exists: Odoo code never reads Graph JSON (DESIGN.md, "Layers"). Every
+Why this file exists: Odoo code never reads Graph JSON (docs/architecture.md, "Layers"). Every
 item the addon receives is one of these frozen dataclasses, with aware UTC datetimes,
 and every parser raises :class:`~m365_graph.core.errors.BadResponse` naming the field that
 was missing or of the wrong type — never a ``KeyError`` from deep inside. Callers that

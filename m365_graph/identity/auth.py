@@ -55,7 +55,7 @@ __all__ = [
     "msal_scopes",
 ]
 
-# Delegated permissions of personal sync (DESIGN.md "Graph permissions per feature").
+# Delegated permissions of personal sync (docs/architecture.md, "Graph permissions per feature").
 PERSONAL_SCOPES: tuple[str, ...] = (
     "User.Read",
     "Calendars.ReadWrite",

@@ -2,7 +2,7 @@
 
 Why this file exists: Settings shows the administrator, per enabled feature, the
 permissions to grant, and "Test connection" ticks those the app token actually holds
-(``roles`` claim). The table is DESIGN.md's "Graph permissions per feature".
+(``roles`` claim). The table is the one of docs/architecture.md, "Graph permissions per feature".
 Stronger permissions satisfy weaker ones (``Calendars.ReadWrite`` ⇒
 ``Calendars.Read`` ⇒ ``Calendars.ReadBasic.All``; ``Directory.Read.All`` ⇒
 ``User.Read.All``), so an app granted more than needed is not reported as missing.

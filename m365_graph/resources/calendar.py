@@ -34,7 +34,7 @@ __all__ = [
     "read_permission",
 ]
 
-# DESIGN.md: busy time reads exactly these properties, nothing else.
+# Privacy (docs/architecture.md): busy time reads exactly these properties, nothing else.
 BUSY_SELECT: tuple[str, ...] = (
     "start",
     "end",

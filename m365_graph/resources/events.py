@@ -1,6 +1,6 @@
 """Creating, updating and deleting calendar events (activity export, personal sync).
 
-Why this file exists: writes have Graph rules of their own (DESIGN.md):
+Why this file exists: writes have Graph rules of their own (docs/architecture.md):
 
 * creation sends a ``transactionId`` that is stable per Odoo record; if the
   connection drops after Graph accepted the POST, the retry carries the same id and

@@ -1,4 +1,4 @@
-"""Project activities → Outlook events: the decisions of the activity export (issue 8).
+"""Project activities → Outlook events: the decisions of the activity export.
 
 Why this file exists: a planned activity of a project task becomes an event in the
 assignee's Outlook calendar, pushed through the outbox of the personal upload. What
@@ -115,7 +115,7 @@ NO_WRITER = "no_writer"
 
 
 def choose_writer(facts: WriterFacts) -> WriterChoice:
-    """Who writes the event (the order of the issue: own, application, shared)."""
+    """Who writes the event (in this order: own, application, shared)."""
     if facts.assignee_uploads:
         return WriterChoice(OWN)
     if not facts.assignee_mailbox:

@@ -1,16 +1,22 @@
 """Personal calendar pull: Graph events → Odoo ``calendar.event`` values, and the plan.
 
-Why this file exists: DESIGN.md keeps mapping and reconciliation decisions out of the
-Odoo models. This module turns one :class:`~m365_graph.core.types.GraphEvent` of a
-``calendarView/delta`` round into the values of an Odoo appointment, and decides,
-for a whole round, what to create, update, leave alone, delete or check first.
+This is the Odoo-facing mapping of ``m365_graph``: unlike the rest of the package,
+its results are shaped for one Odoo model — ``calendar.event`` field names and
+Odoo's conventions (naive UTC, ``False`` for empty, ``(No title)``) — so that the
+addon writes them as they are. It stays pure (no I/O, no ``odoo`` import).
+
+Why this file exists: the architecture (docs/architecture.md) keeps mapping and
+reconciliation decisions out of the Odoo models. This module turns one
+:class:`~m365_graph.core.types.GraphEvent` of a ``calendarView/delta`` round into
+the values of an Odoo appointment, and decides, for a whole round, what to create,
+update, leave alone, delete or check first.
 
 Mapping rules (Graph's event → Odoo's ``calendar.event``):
 
 * ``subject`` → ``name`` (``"(No title)"`` when empty: Odoo requires a name).
 * Timed events: ``start``/``end`` → naive UTC ``start``/``stop`` (Odoo's convention).
   The zone comes from ``timeZone`` (we ask for UTC, but IANA and *Windows* names are
-  resolved through tzlocal's CLDR table, see :mod:`.timezones`); an unknown zone or
+  resolved through tzlocal's CLDR table, see :mod:`m365_graph.core.timezones`); an unknown zone or
   an end before the start makes the item unusable and it is skipped with the reason.
 * All-day events: Outlook stores them as midnight to midnight *in the event's zone*,
   the end being exclusive — a one-day event on 5 March ends on 6 March 00:00. The
@@ -44,10 +50,11 @@ microsoftgraph/microsoft-graph-docs-contrib#34) — and each **exception in full
 location, show-as, sensitivity, categories, online meeting, the owner's answer)
 and its version from the ``@odata.etag`` (stubs have no ``changeKey``);
 :func:`resolve_series` does it for a whole round and names the masters that were
-not in it (the caller reads them in ``$batch``, see :mod:`.series`). A cancelled
-occurrence may be reported *only* as a change of its master (microsoft-graph-docs
-pull request #4501): :func:`changed_series` names the masters of an incremental
-round, whose instances the caller reads again.
+not in it (the caller reads them in ``$batch``, see
+:mod:`m365_graph.resources.series`). A cancelled occurrence may be reported *only*
+as a change of its master (microsoft-graph-docs pull request #4501):
+:func:`changed_series` names the masters of an incremental round, whose instances
+the caller reads again.
 
 ``@removed`` in a calendarView delta means "no longer in this window" — deleted,
 cancelled, *or moved out of the window*. Removals are therefore only *candidates*:

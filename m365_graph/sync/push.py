@@ -1,6 +1,7 @@
 """Odoo appointments → the Graph event body pushed to Outlook ("Up" and "Both").
 
-Why this file exists: DESIGN.md keeps mapping out of the Odoo models. The addon
+Why this file exists: the architecture (docs/architecture.md) keeps mapping out of
+the Odoo models. The addon
 describes an appointment (or, next, a planned activity) with plain values —
 :class:`Appointment` — and this module turns it into the JSON body of a Graph
 ``POST``/``PATCH``, plus a digest of that body (:func:`payload_hash`) so that a
@@ -13,7 +14,7 @@ Mapping rules, and the bad input each one survives:
   most 255 characters, longer names are cut (with a warning).
 * Times are sent as the wall-clock time *in the user's zone*, with that zone's
   Windows name (Outlook stores event and series zones that way; the table is
-  tzlocal's CLDR copy, see :mod:`.timezones`), so that a weekly series keeps its
+  tzlocal's CLDR copy, see :mod:`m365_graph.core.timezones`), so that a weekly series keeps its
   09:00 across daylight-saving changes. An unknown zone falls back to UTC (with a
   warning), never to a crash.
 * No end: the event is sent one hour long (Odoo's default duration); an end

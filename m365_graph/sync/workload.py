@@ -6,7 +6,7 @@ events, overlapping meetings, time off), so they live here, where they are teste
 by hand-computed cases and property tests, and the Odoo models only read records,
 call these functions and write the results.
 
-The rules (issue 5, after InLoox's resource overview):
+The rules (after InLoox's resource overview):
 
 * ``showAs`` busy, tentative and oof count as busy; free and workingElsewhere do not.
   Anything else (Graph's own ``unknown`` included) is not a known availability:

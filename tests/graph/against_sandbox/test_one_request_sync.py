@@ -1,4 +1,4 @@
-"""A no-change personal sync costs exactly one HTTP request (issue 12, point 7).
+"""A no-change personal sync costs exactly one HTTP request (one delta request).
 
 msal builds its client per run and, without a shared ``http_cache``, fetches the
 identity platform's OpenID configuration each time — one extra round trip per

@@ -90,7 +90,7 @@ def test_no_mailbox_is_its_own_reason():
 @given(
     st.booleans(), st.booleans(), st.booleans(), st.sampled_from([None, "", "id"]), st.booleans()
 )
-def test_the_choice_follows_the_order_of_the_issue(uploads, app, shared, mailbox, same):
+def test_the_choice_follows_the_documented_order(uploads, app, shared, mailbox, same):
     choice = choose_writer(
         WriterFacts(uploads, app, shared, mailbox, same_person=same),
     )

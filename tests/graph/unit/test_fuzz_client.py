@@ -3,7 +3,7 @@
 A fake transport answers with mutated documented payloads — damaged bytes, odd
 statuses and ``Retry-After`` values, links to other hosts or repeating forever,
 token answers in HTML or with an ``expires_in`` that is no number — and the rule
-of the issue is checked end to end: only ``m365_graph``'s own errors leave, a
+of the quality bars is checked end to end: only ``m365_graph``'s own errors leave, a
 bad item is skipped and counted, a refused link is never a resume point, and no
 wait goes past the job's budget. Nothing sleeps.
 """

@@ -1,6 +1,6 @@
 """Fuzz: every parser of Graph and identity-platform answers, on mutated documented payloads.
 
-The rule (issue: "an engine that never aborts a run on bad input"): a parser either
+The rule ("an engine that never aborts a run on bad input"): a parser either
 returns a typed result or raises one of ``m365_graph``'s own errors, and code that
 reads many items skips and counts a bad one. Seeds are Microsoft's examples
 (``fuzz_seeds``); ``fuzz.FUZZ`` sets the examples per test.
@@ -234,7 +234,7 @@ def test_fuzz_json_decoding(doc, damage):
 
 
 def test_every_run_fuzzes_at_least_ten_thousand_examples():
-    """The issue asks for ≥ 10,000 examples per ``make test`` across all parsers."""
+    """The quality bar is ≥ 10,000 examples per ``make test`` across all parsers."""
     import os
 
     from . import test_fuzz_client

@@ -1,6 +1,6 @@
 """The engine never aborts a run on bad input, and never waits past its budget.
 
-Each test names one bad-input class of the issue and proves its handling with a
+Each test names one bad-input class of the quality bars and proves its handling with a
 fake transport (``fakes``) or Microsoft's documented examples (``fuzz_seeds``),
 independent of what the sandbox emits. Nothing sleeps: waits are recorded and a
 fake clock moves only when the fake sleep is called.
@@ -66,7 +66,7 @@ def client_with(handler, clock, budget=None, **policy):
 
 
 def test_outage_from_part_way_on_stops_at_the_failure_threshold():
-    """The busy cycle of the issue: Graph answers 503 from part-way on."""
+    """A busy cycle: Graph answers 503 from part-way on."""
     clock = Clock()
     answered = {"n": 0}
 
@@ -99,7 +99,7 @@ def test_outage_from_part_way_on_stops_at_the_failure_threshold():
 
 
 def test_retry_after_storm_stops_at_the_wait_budget():
-    """The drain of the issue: every request throttled with Retry-After: 10."""
+    """An outbox drain: every request throttled with Retry-After: 10."""
     clock = Clock()
 
     def handler(call):
