@@ -8,6 +8,8 @@ Why this file exists: writes have Graph rules of their own (docs/architecture.md
 * updates send ``If-Match`` with the change key we last saw; 412 (or Outlook's 409
   ``ErrorIrresolvableConflict``) becomes :class:`~m365_graph.core.errors.PreconditionFailed`
   and the caller re-reads and decides again;
+* the body comes from :mod:`m365_graph.sync.push` (``build_payload`` for Odoo
+  appointments, ``event_payload`` for plain values);
 * deleting an event that is already gone is not an error for a sync engine;
 * checking many events at once (did it go, or did it only leave the pulled window?)
   goes through ``$batch``, 20 reads per round trip, and a 404 is an answer, not an
@@ -22,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..core.errors import BadResponse, GraphError, NotFound
-from ..core.timezones import to_graph_datetime
 from ..core.types import BatchRequest, BatchResponse, GraphEvent, SkippedItem
 from .calendar import calendar_path, read_permission, window_params
 
@@ -33,7 +34,6 @@ __all__ = [
     "batch_reads",
     "create_event",
     "delete_event",
-    "event_payload",
     "get_event",
     "if_match",
     "list_instances",
@@ -58,42 +58,6 @@ def if_match(change_key: str) -> str:
 
 def _event_path(mailbox: str, event_id: str) -> str:
     return f"{calendar_path(mailbox)}/events/{quote(event_id, safe='')}"
-
-
-def event_payload(
-    subject: str,
-    start: datetime,
-    end: datetime,
-    *,
-    body: str | None = None,
-    body_type: str = "text",
-    location: str | None = None,
-    categories: Sequence[str] = (),
-    show_as: str = "busy",
-    is_all_day: bool = False,
-    sensitivity: str | None = None,
-    reminder_minutes: int | None = None,
-) -> dict[str, Any]:
-    """A Graph event body from plain values (datetimes aware or naive UTC)."""
-    payload: dict[str, Any] = {
-        "subject": subject,
-        "start": to_graph_datetime(start),
-        "end": to_graph_datetime(end),
-        "showAs": show_as,
-        "isAllDay": is_all_day,
-    }
-    if body is not None:
-        payload["body"] = {"contentType": body_type, "content": body}
-    if location:
-        payload["location"] = {"displayName": location}
-    if categories:
-        payload["categories"] = list(categories)
-    if sensitivity:
-        payload["sensitivity"] = sensitivity
-    if reminder_minutes is not None:
-        payload["isReminderOn"] = True
-        payload["reminderMinutesBeforeStart"] = int(reminder_minutes)
-    return payload
 
 
 def create_event(

@@ -50,7 +50,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..core.timezones import as_utc, iana_to_windows
+from ..core.timezones import as_utc, iana_to_windows, to_graph_datetime
 from .recurrence import Recurrence, to_graph
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "Attendee",
     "BuiltPayload",
     "build_payload",
+    "event_payload",
     "html_is_empty",
     "occurrence_payload",
     "payload_hash",
@@ -276,3 +277,39 @@ def build_payload(appt: Appointment, *, send_invitations: bool = False) -> Built
 def occurrence_payload(built: BuiltPayload) -> dict[str, Any]:
     """The body for one changed occurrence of a series (an occurrence has no recurrence)."""
     return {k: v for k, v in built.payload.items() if k != "recurrence"}
+
+
+def event_payload(
+    subject: str,
+    start: datetime,
+    end: datetime,
+    *,
+    body: str | None = None,
+    body_type: str = "text",
+    location: str | None = None,
+    categories: Sequence[str] = (),
+    show_as: str = "busy",
+    is_all_day: bool = False,
+    sensitivity: str | None = None,
+    reminder_minutes: int | None = None,
+) -> dict[str, Any]:
+    """A Graph event body from plain values (datetimes aware or naive UTC)."""
+    payload: dict[str, Any] = {
+        "subject": subject,
+        "start": to_graph_datetime(start),
+        "end": to_graph_datetime(end),
+        "showAs": show_as,
+        "isAllDay": is_all_day,
+    }
+    if body is not None:
+        payload["body"] = {"contentType": body_type, "content": body}
+    if location:
+        payload["location"] = {"displayName": location}
+    if categories:
+        payload["categories"] = list(categories)
+    if sensitivity:
+        payload["sensitivity"] = sensitivity
+    if reminder_minutes is not None:
+        payload["isReminderOn"] = True
+        payload["reminderMinutesBeforeStart"] = int(reminder_minutes)
+    return payload

@@ -11,11 +11,12 @@ import pytest
 from m365_graph.core.errors import PermissionMissing, ReconnectNeeded
 from m365_graph.identity.clients import GraphClient
 from m365_graph.resources.calendar import calendar_view_delta
-from m365_graph.resources.events import create_event, event_payload, read_events
+from m365_graph.resources.events import create_event, read_events
 from m365_graph.resources.series import complete_series
 from m365_graph.resources.users import get_me
 from m365_graph.sync.personal import pull_window, refresh_scopes, scopes_for_direction
 from m365_graph.sync.pull import NO_TITLE, LinkState, decide_removals, map_event, plan_pull
+from m365_graph.sync.push import event_payload
 
 ADELE = "adele.vance@contoso.onmicrosoft.com"
 NOW = datetime.now(timezone.utc)

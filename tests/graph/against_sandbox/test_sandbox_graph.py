@@ -21,11 +21,11 @@ from m365_graph.resources.calendar import calendar_view, calendar_view_delta
 from m365_graph.resources.events import (
     create_event,
     delete_event,
-    event_payload,
     get_event,
     update_event,
 )
 from m365_graph.resources.users import users_delta
+from m365_graph.sync.push import event_payload
 
 UTC = timezone.utc
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
