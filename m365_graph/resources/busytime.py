@@ -25,16 +25,13 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from ..core.client import GraphClient
 from ..core.errors import AuthError, BadResponse, GraphError, GraphUnavailable, PermissionMissing
 from ..core.paging import parse_page
 from ..core.types import ITEM_ERRORS, BatchRequest, BatchResponse, BusySlot, SkippedItem, unreadable
 from .calendar import BUSY_SELECT, calendar_path, read_permission, window_params
-
-if TYPE_CHECKING:
-    from ..core.client import GraphClient
 
 __all__ = ["MailboxCalendar", "read_busy_times"]
 

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from ..core.client import GraphClient
 from ..core.errors import BadResponse
 from ..core.timezones import format_query_datetime
 from ..core.types import BusySlot, DeltaResult, GraphEvent, Page, SkippedItem
-
-if TYPE_CHECKING:
-    from ..core.client import GraphClient
 
 __all__ = [
     "BUSY_SELECT",

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from ..core.client import GraphClient
 from ..core.errors import BadResponse
 from ..core.types import GraphUser, SkippedItem
-
-if TYPE_CHECKING:
-    from ..core.client import GraphClient
 
 __all__ = ["DIRECTORY_SELECT", "Directory", "match_mailboxes", "read_directory"]
 

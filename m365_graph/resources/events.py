@@ -20,15 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
+from ..core.client import GraphClient
 from ..core.errors import BadResponse, GraphError, NotFound
 from ..core.types import BatchRequest, BatchResponse, GraphEvent, SkippedItem
 from .calendar import calendar_path, read_permission, window_params
-
-if TYPE_CHECKING:
-    from ..core.client import GraphClient
 
 __all__ = [
     "batch_reads",

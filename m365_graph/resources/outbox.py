@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
+from ..core.client import GraphClient
 from ..core.errors import BadResponse, GraphError, GraphUnavailable
 from ..core.types import BatchRequest, GraphEvent
 from ..sync.outbox import PushOperation, PushResult, plan_batches
 from .calendar import calendar_path
 from .events import if_match, write_permission
-
-if TYPE_CHECKING:
-    from ..core.client import GraphClient
 
 __all__ = ["LANES", "push_operations"]
 

@@ -23,17 +23,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
+from ..core.client import GraphClient
 from ..core.errors import BadResponse, GraphError
 from ..core.types import GraphEvent, SkippedItem
 from ..sync.pull import changed_series, resolve_series
 from .calendar import calendar_path, read_permission, window_params
 from .events import batch_reads, read_events
-
-if TYPE_CHECKING:
-    from ..core.client import GraphClient
 
 __all__ = ["INSTANCES_PAGE", "SeriesCompletion", "complete_series", "read_instances"]
 

@@ -10,14 +10,11 @@ admin consent). Delta tokens live about 7 days; after a longer outage Graph answ
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from ..core.client import GraphClient
 from ..core.errors import BadResponse, GraphError
 from ..core.types import USER_SELECT, BatchRequest, DeltaResult, GraphUser, Page
-
-if TYPE_CHECKING:
-    from ..core.client import GraphClient
 
 __all__ = ["USER_SELECT", "get_me", "get_user", "get_users", "users_delta"]
 

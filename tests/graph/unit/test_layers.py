@@ -11,7 +11,9 @@ providers, the auth-code flow, the connection check) nor an HTTP library. Nothin
 in ``m365_graph`` imports ``odoo``, the addon or the sandbox.
 
 Every ``import`` is read with :mod:`ast` — at module level, inside functions and
-under ``if TYPE_CHECKING:`` alike — so a local import cannot hide a cycle.
+under ``if TYPE_CHECKING:`` alike — so a local import cannot hide a wrong
+direction; and no module imports the package from inside a function at all (the
+client's paging, delta and ``$batch`` used to, to dodge a cycle).
 """
 
 from __future__ import annotations
@@ -120,6 +122,23 @@ def violations(module: str, source: str, is_package: bool = False) -> list[str]:
     return wrong
 
 
+def local_imports(source: str) -> list[int]:
+    """Lines of imports of m365_graph modules made inside a function or class body."""
+    lines: list[int] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.ImportFrom)
+                    and (inner.level or (inner.module or "").split(".")[0] == TOP)
+                ) or (
+                    isinstance(inner, ast.Import)
+                    and any(alias.name.split(".")[0] == TOP for alias in inner.names)
+                ):
+                    lines.append(inner.lineno)
+    return lines
+
+
 def package_modules() -> list[pathlib.Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
@@ -134,6 +153,17 @@ def test_every_module_is_in_a_layer():
 def test_imports_point_down_and_sync_does_no_io(path):
     name = module_name(path)
     assert violations(name, path.read_text(), path.name == "__init__.py") == []
+
+
+@pytest.mark.parametrize("path", package_modules(), ids=module_name)
+def test_no_local_imports_of_the_package(path):
+    """A function-level import would hide a cycle (client <-> paging/delta/batch was one)."""
+    assert local_imports(path.read_text()) == [], module_name(path)
+
+
+def test_a_planted_local_import_is_caught():
+    assert local_imports("def f():\n    from .delta import Delta\n") == [2]
+    assert local_imports("import os\ndef f():\n    import os.path\n") == []
 
 
 @pytest.mark.parametrize(
