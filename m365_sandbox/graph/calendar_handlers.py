@@ -9,7 +9,7 @@ Graph rules reproduced here:
 * ``calendarView/delta`` fixes its window in the first call, refuses
   ``$select``/``$filter``/``$orderby``/``$search``/``$expand`` (Graph docs,
   "event: delta", https://learn.microsoft.com/graph/api/event-delta, whose query
-  parameters are the window and the state tokens only; DESIGN.md's Graph rules),
+  parameters are the window and the state tokens only; docs/architecture.md, "Rules"),
   pages with ``$skiptoken`` and ends a round with ``$deltatoken``; later rounds return
   changed events and ``@removed`` for deleted ones and ones that left the
   window; an expired or invalidated token is 410 ``SyncStateNotFound``
