@@ -446,7 +446,7 @@ class M365WorkloadDay(models.Model):
     @api.model
     def _m365_current_windows(self):
         """{company_id: BusyWindow} of today's import window of every tenant."""
-        Slot = self.env["m365.busy.slot"]
+        Job = self.env["m365.job.busy"]
         tenants = self.env["m365.tenant"].sudo().search([("busy_sync", "=", True)])
-        today = Slot._m365_busy_today()
-        return {tenant.company_id.id: Slot._m365_window(tenant, today) for tenant in tenants}
+        today = Job._m365_busy_today()
+        return {tenant.company_id.id: Job._m365_window(tenant, today) for tenant in tenants}
