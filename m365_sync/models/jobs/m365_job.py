@@ -35,12 +35,14 @@ owns everything around it, once (:meth:`_m365_run_unit`):
    committed as *running* before the work starts, so a killed worker leaves a row
    that the next run closes as interrupted; its counters are written by the unit
    through ``run._m365_count`` / ``run._m365_add_stats``.
-5. **Savepoint.** Units that do not commit midway run in one savepoint: a failed
+5. **Retry budget.** Each unit's Graph client gets a fresh circuit breaker
+   (:meth:`_m365_new_budget`, sized by ``_m365_budget``).
+6. **Savepoint.** Units that do not commit midway run in one savepoint: a failed
    unit leaves Odoo as it was. Long units keep a savepoint per committed batch.
-6. **Failure.** An exception is recorded on the run in plain words
+7. **Failure.** An exception is recorded on the run in plain words
    (:meth:`_m365_failure_message`) and counted once per run in the failure
    streak (:meth:`_m365_after_unit`), never once per item.
-7. **Progress.** After each unit the dispatcher commits and reports progress
+8. **Progress.** After each unit the dispatcher commits and reports progress
    (``ir.cron._commit_progress``) and stops when the cron's time is up.
 """
 
@@ -51,6 +53,8 @@ import psycopg2
 
 from odoo import api, models
 from odoo.tools import SQL, mute_logger
+
+from m365_graph import Budget
 
 _logger = logging.getLogger(__name__)
 
@@ -67,6 +71,10 @@ class M365Job(models.AbstractModel):
     _m365_job_kind = None
     #: First key of the job's advisory locks.
     _m365_lock_class = None
+    #: The unit's retry budget (``m365_graph.Budget`` arguments: seconds of waiting on
+    #: Graph and failed requests in a row before the unit stops as "Graph
+    #: unavailable"); ``None``: the client's default.
+    _m365_budget = None
     #: Whether the base runs :meth:`_m365_do_unit` in one savepoint (units that
     #: commit midway keep their own savepoint per batch).
     _m365_unit_savepoint = True
@@ -162,12 +170,12 @@ class M365Job(models.AbstractModel):
         lock = self._m365_lock_key(unit)
         if not self._m365_try_lock(lock):
             return None
-        self.env.invalidate_all()
+        self._m365_forget_cache()
         try:
             running = self._m365_running_runs(unit)
         except psycopg2.errors.SerializationFailure:
             # Another worker closed a run of this unit after our snapshot: it just ran.
-            self.env.invalidate_all()
+            self._m365_forget_cache()
             return None
         if due_only and not self._m365_unit_active(unit):
             running._m365_interrupt(
@@ -214,6 +222,18 @@ class M365Job(models.AbstractModel):
     # ------------------------------------------------------------------
     # Services of the base
     # ------------------------------------------------------------------
+    @api.model
+    def _m365_forget_cache(self):
+        """Drop what the ORM cached before the lock of the records that decide whether
+        and how a unit runs (the rest of the cache stays: re-reading it costs)."""
+        for model in ("m365.sync.run", "m365.tenant", "m365.account", "m365.outbox"):
+            self.env[model].invalidate_model()
+
+    @api.model
+    def _m365_new_budget(self):
+        """A fresh retry budget for one unit's Graph client (one per unit, never shared)."""
+        return Budget(**self._m365_budget) if self._m365_budget else None
+
     @api.model
     def _m365_try_lock(self, lock):
         """Take the transaction-level advisory lock ``lock``; False if another holds it."""

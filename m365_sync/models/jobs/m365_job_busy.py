@@ -25,7 +25,7 @@ from typing import Any
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from m365_graph import Budget, GraphError, GraphUnavailable, PermissionMissing, read_busy_times
+from m365_graph import GraphError, GraphUnavailable, PermissionMissing, read_busy_times
 from m365_graph.directory import match_mailboxes, read_directory
 from m365_graph.workload import (
     BusyWindow,
@@ -59,6 +59,7 @@ class M365JobBusy(models.AbstractModel):
 
     _m365_job_kind = "busy"
     _m365_lock_class = LOCK_NAMESPACE
+    _m365_budget = BUSY_BUDGET
     #: The unit commits after every chunk and keeps a savepoint per chunk.
     _m365_unit_savepoint = False
 
@@ -158,7 +159,7 @@ class M365JobBusy(models.AbstractModel):
         client = seen = None
         try:
             client = tenant._m365_graph_client()
-            client.budget = Budget(**BUSY_BUDGET)
+            client.budget = self._m365_new_budget()
             seen = client.counters.snapshot()
             users, mailbox_of, note = self._m365_covered_users(tenant, client)
             state["directory"] = note

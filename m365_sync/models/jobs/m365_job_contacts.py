@@ -30,7 +30,6 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from m365_graph import (
-    Budget,
     GraphError,
     GraphUnavailable,
     NotFound,
@@ -114,6 +113,7 @@ class M365JobContacts(models.AbstractModel):
 
     _m365_job_kind = "contacts"
     _m365_lock_class = LOCK_CLASS
+    _m365_budget = CONTACT_BUDGET
     #: The unit commits after every batch and keeps a savepoint per batch.
     _m365_unit_savepoint = False
     #: Contacts written per transaction.
@@ -197,7 +197,7 @@ class M365JobContacts(models.AbstractModel):
         client = None
         try:
             client = tenant._m365_graph_client()
-            client.budget = Budget(**CONTACT_BUDGET)
+            client.budget = self._m365_new_budget()
             self._m365_run_round(tenant, run, client)
         except M365LockLost:
             raise

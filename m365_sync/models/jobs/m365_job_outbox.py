@@ -20,7 +20,7 @@ from collections import defaultdict
 from odoo import api, models
 from odoo.tools import split_every
 
-from m365_graph import Budget, Counters, RetryPolicy
+from m365_graph import Counters, RetryPolicy
 from m365_graph.outbox import RETRY
 
 from ..m365_account import LOCK_CLASS, TokenKeeper
@@ -40,6 +40,7 @@ class M365JobOutbox(models.AbstractModel):
     _description = "Microsoft 365 job: outbox drain"
 
     _m365_job_kind = "outbox"
+    _m365_budget = DRAIN_BUDGET
     #: The token cache must survive a rolled-back drain: the unit keeps its own savepoint.
     _m365_unit_savepoint = False
 
@@ -140,7 +141,7 @@ class M365JobOutbox(models.AbstractModel):
 
             def client_factory():
                 client = account._m365_client(counters, keeper.changed, retry=retry)
-                client.budget = Budget(**DRAIN_BUDGET)
+                client.budget = self._m365_new_budget()
                 return client
 
         else:
@@ -148,7 +149,7 @@ class M365JobOutbox(models.AbstractModel):
             tenant = items.tenant_id
             client = tenant._m365_graph_client(token_provider=shared["providers"].get(tenant.id))
             client.retry = retry
-            client.budget = Budget(**DRAIN_BUDGET)
+            client.budget = self._m365_new_budget()
             shared["providers"].setdefault(tenant.id, client.token_provider)
             counters = client.counters
 
