@@ -42,7 +42,7 @@ def _drain(env, sb: Sandbox):
     sb.log.clear()
     last = env["m365.sync.run"].search([], order="id desc", limit=1).id or 0
     began = time.perf_counter()
-    env["m365.outbox"]._cron_m365_drain()
+    env["m365.job.outbox"]._m365_cron()
     env.cr.commit()
     took = time.perf_counter() - began
     runs = env["m365.sync.run"].search([("kind", "=", "outbox"), ("id", ">", last)])

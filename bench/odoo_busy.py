@@ -73,7 +73,7 @@ def _cycle(env, tenant, sb, label: str) -> dict[str, float]:
     Slot = env["m365.busy.slot"]
     sb.log.clear()
     began = time.perf_counter()
-    run = Slot._m365_import_busy(tenant)
+    run = env["m365.job.busy"]._m365_import_busy(tenant)
     took = time.perf_counter() - began
     env.cr.commit()
     mailbox_reads = sum(1 for r in sb.log if r.path.endswith("/calendarView"))

@@ -3,7 +3,7 @@
 Why this file exists: issue 4 sets two targets for contact sync on this machine —
 the initial import of 10,000 directory users under 60 s and an incremental run with
 25 changes under 3 s, with Graph 20 ms away. This measures the whole path: the
-users-delta round through the sandbox *and* the ORM writes of ``m365.contact.sync``
+users-delta round through the sandbox *and* the ORM writes of ``m365.job.contacts``
 on a scratch database (m365_sync installed, jobs committing per batch as in
 production). It prints the import rate (users/s), wall times and HTTP round trips,
 then a run without change and a new baseline after an expired delta token (which
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     seed = bulk_seed(args.users, 0, mailboxes=1)
     with Sandbox(seed=seed, latency=0.0) as sb, odoo_env(args.db) as env:
         tenant = point_tenant_at(env, sb, contact_sync=True)
-        sync = env["m365.contact.sync"]
+        sync = env["m365.job.contacts"]
         sb.latency = args.latency
 
         began = time.perf_counter()

@@ -50,7 +50,7 @@ def _graph_calls(sb: Sandbox) -> int:
 def _drain(env, sb: Sandbox):
     sb.log.clear()
     began = time.perf_counter()
-    env["m365.outbox"]._cron_m365_drain()
+    env["m365.job.outbox"]._m365_cron()
     env.cr.commit()
     took = time.perf_counter() - began
     run = env["m365.sync.run"].search([("kind", "=", "outbox")], order="id desc", limit=1)

@@ -35,6 +35,7 @@ other name is imported from its subpackage module.
 """
 
 from .core.config import AUTHORITY_PUBLIC, GRAPH_PUBLIC, TenantConfig
+from .core.counters import Counters
 from .core.errors import (
     AuthError,
     ConsentRequired,
@@ -97,6 +98,7 @@ __all__ = [
     "AuthError",
     "Budget",
     "ConsentRequired",
+    "Counters",
     "GraphClient",
     "GraphError",
     "GraphUnavailable",

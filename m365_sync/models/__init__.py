@@ -1,13 +1,13 @@
 # The mixin first: models inheriting it are built after it.
 from . import m365_secret_mixin  # isort: skip
 from . import m365_push_mixin  # isort: skip
+from . import jobs  # isort: skip
 from . import (
     calendar_event,
     calendar_recurrence,
     m365_account,
     m365_busy_slot,
     m365_category_rule,
-    m365_contact_sync,
     m365_event_link,
     m365_outbox,
     m365_sync_run,

@@ -24,7 +24,7 @@ Editing "All events" updates the series, or — when Odoo rebuilds the recurrenc
 replaces it.
 """
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
 
@@ -32,6 +32,8 @@ from m365_graph import PushOperation, Recurrence, build_payload, list_instances,
 from m365_graph.core.errors import BadResponse, GraphError
 from m365_graph.sync.pull import map_event
 from m365_graph.sync.recurrence import WEEKDAY_FIELDS
+
+from .common import naive_utc
 
 #: Fields of the rule that change the Outlook series.
 RULE_FIELDS = frozenset(
@@ -260,7 +262,7 @@ class CalendarRecurrence(models.Model):
                 "event_type": instance.event_type or "occurrence",
                 "series_master_id": master.graph_event_id,
                 "original_start": _original_start(instance),
-                "remote_modified": _naive(instance.last_modified),
+                "remote_modified": naive_utc(instance.last_modified),
                 "pulled_hash": fingerprint,
                 "origin": "odoo",
                 "synced_at": now,
@@ -308,12 +310,4 @@ def _original_start(instance):
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return False
-    return _naive(moment)
-
-
-def _naive(moment):
-    if not moment:
-        return False
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return naive_utc(moment)

@@ -37,14 +37,13 @@ needed") is reported at once.
 import logging
 import time
 from datetime import timedelta
-from types import SimpleNamespace
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
-from odoo.tools import mute_logger
 
 from m365_graph import (
+    Counters,
     GraphClient,
     GraphError,
     ReconnectNeeded,
@@ -54,7 +53,6 @@ from m365_graph import (
     refresh_scopes,
     scopes_for_direction,
 )
-from m365_graph.core.counters import Counters
 from m365_graph.sync.personal import (
     PULL_DIRECTIONS,
     PUSH_DIRECTIONS,
@@ -62,18 +60,13 @@ from m365_graph.sync.personal import (
     has_shared_write,
 )
 
+from .common import DIRECTIONS
 from .m365_secret_mixin import EncryptedText
 
 _logger = logging.getLogger(__name__)
 
 #: First key of the advisory locks taken on accounts (the second is the account id).
 LOCK_CLASS = 3651
-DIRECTIONS = [
-    ("down", "Down (Outlook → Odoo)"),
-    ("up", "Up (Odoo → Outlook)"),
-    ("both", "Up and Down"),
-    ("none", "None (paused)"),
-]
 #: Fields an account's owner may change directly; the rest is set by the sync itself.
 OWNER_WRITABLE = frozenset(
     {"direction", "connect_direction", "sequence", "send_invitations", "write_shared"}
@@ -628,9 +621,7 @@ class M365Account(models.Model):
     def _m365_lock(self):
         """Advisory lock on this account for the transaction; False if someone holds it."""
         self.ensure_one()
-        with mute_logger("odoo.sql_db"):
-            self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_CLASS, self.id])
-            return self.env.cr.fetchone()[0]
+        return self.env["m365.job"]._m365_try_lock((LOCK_CLASS, self.id))
 
     def _m365_consent_direction(self):
         self.ensure_one()
@@ -794,70 +785,18 @@ class M365Account(models.Model):
         interval = timedelta(minutes=max(30, self.tenant_id.personal_interval_minutes))
         return self.last_sync_start + interval <= now
 
-    @api.model
-    def _cron_personal_sync(self):
-        """Scheduled job: pull every due Down/Both account, one unit of work each.
-
-        The job wakes every few minutes; each account is synchronised when its
-        tenant's interval (30 minutes at least) has passed since its last run, or
-        at once after it was connected. One account's failure never stops the
-        others; progress is committed after every account.
-        """
-        now = fields.Datetime.now()
-        self._m365_purge_abandoned()
-        self.env["m365.token.rotation"]._m365_gc()
-        accounts = self.sudo().search(self._m365_pull_domain(), order="last_sync_start asc, id")
-        due = accounts.filtered(lambda account: account._m365_is_due(now))
-        cron = self.env["ir.cron"]
-        for index, account in enumerate(due):
-            account._m365_sync()
-            if cron._commit_progress(1, remaining=len(due) - index - 1) <= 0:
-                break  # out of time: the job is called again for the rest
-        return True
-
     def _m365_sync(self):
-        """Pull this account once. True on success, False on failure, None if locked.
+        """Pull this account once (``m365.job.personal``, the unit the cron runs).
 
-        Runs as the unit of work of the cron (and of "Sync now"): one sync run, the
-        Graph work and the ORM writes in its savepoint, the account's bookkeeping
-        after it.
+        True on success, False on failure, None while another worker holds the
+        account (its pull, its outbox drain or a reconnect).
         """
         self.ensure_one()
-        account = self.sudo()
-        if not account._m365_lock():
-            _logger.info("Microsoft 365 account %s is being synchronised elsewhere", account.id)
+        run = self.env["m365.job.personal"]._m365_run_unit(self.id, due_only=False)
+        if run is None:
+            _logger.info("Microsoft 365 account %s is being synchronised elsewhere", self.id)
             return None
-        counters = Counters()
-        keeper = TokenKeeper(account)
-        account.write({"last_sync_start": fields.Datetime.now(), "sync_requested": False})
-        Run = self.env["m365.sync.run"]
-        try:
-            with Run._m365_track(
-                "personal",
-                tenant=account.tenant_id,
-                user=account.user_id,
-                client=SimpleNamespace(counters=counters),
-                raise_errors=True,
-            ) as run:
-                with account._m365_client(counters, keeper.changed) as client:
-                    summary = self.env["m365.event.link"]._m365_pull(account, client, run)
-                run._m365_done(summary)
-        except Exception as exc:  # every failure is recorded on the account; the job goes on
-            keeper.persist()
-            account._m365_sync_failed(exc)
-            return False
-        keeper.persist()
-        account.write(
-            {
-                "state": "connected",
-                "last_sync": fields.Datetime.now(),
-                "last_sync_summary": summary,
-                "last_error": False,
-                "failure_count": 0,
-                "failure_notified": False,
-            }
-        )
-        return True
+        return run.state == "done"
 
     def _m365_sync_failed(self, exc):
         self.ensure_one()

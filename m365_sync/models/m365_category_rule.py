@@ -88,7 +88,7 @@ class M365CategoryRule(models.Model):
 
     @api.model
     def _m365_ignored_keys(self, tenant):
-        """The category keys (see ``m365_graph.workload.category_key``) ``tenant`` ignores."""
+        """The category keys (see ``m365_graph.sync.workload.category_key``) ``tenant`` ignores."""
         rules = self.sudo().search([("tenant_id", "=", tenant.id), ("action", "=", "ignore")])
         return frozenset(category_key(rule.name) for rule in rules)
 

@@ -10,7 +10,7 @@ and links of exported project activities, which may have no connected account â€
 hence ``mailbox`` next to ``account_id``.
 
 ``_m365_pull`` applies one ``calendarView/delta`` round of one account, using the
-plan of ``m365_graph.pull`` (Odoo code never reads Graph JSON):
+plan of ``m365_graph.sync.pull`` (Odoo code never reads Graph JSON):
 
 * new events become appointments owned by and showing for the account's user,
   created with a context that sends no invitation, no alarm notification, and
@@ -48,6 +48,8 @@ from m365_graph import (
     read_events,
     window_is_stale,
 )
+
+from .common import EVENT_TYPES, naive_utc
 
 #: Graph page size of the personal pull (Prefer: odata.maxpagesize).
 PAGE_SIZE = 100
@@ -106,15 +108,7 @@ class M365EventLink(models.Model):
         help="iCalUId of the series of an occurrence that Graph sent without its own.",
     )
     change_key = fields.Char()
-    event_type = fields.Selection(
-        [
-            ("singleInstance", "Single"),
-            ("occurrence", "Occurrence"),
-            ("exception", "Changed occurrence"),
-            ("seriesMaster", "Series"),
-        ],
-        default="singleInstance",
-    )
+    event_type = fields.Selection(EVENT_TYPES, default="singleInstance")
     series_master_id = fields.Char(index=True)
     original_start = fields.Datetime(help="Start of an occurrence in its series' pattern.")
     remote_modified = fields.Datetime(string="Changed in Outlook")
@@ -237,7 +231,7 @@ class M365EventLink(models.Model):
             "event_type": pulled.event_type,
             "series_master_id": pulled.series_master_id,
             "original_start": pulled.original_start,
-            "remote_modified": _naive(pulled.last_modified),
+            "remote_modified": naive_utc(pulled.last_modified),
             "pulled_hash": pulled.fingerprint,
             "origin": "outlook",
         }
@@ -362,7 +356,7 @@ class M365EventLink(models.Model):
             links[pulled.graph_id].write(
                 {
                     "change_key": pulled.change_key,
-                    "remote_modified": _naive(pulled.last_modified),
+                    "remote_modified": naive_utc(pulled.last_modified),
                 }
             )
 
@@ -461,8 +455,8 @@ class M365EventLink(models.Model):
                     ("account_id", "=", account.id),
                     ("series_master_id", "in", list(series.instances)),
                     ("graph_event_id", "not in", list(listed)),
-                    ("calendar_event_id.start", "<", _naive(end)),
-                    ("calendar_event_id.stop", ">=", _naive(start)),
+                    ("calendar_event_id.start", "<", naive_utc(end)),
+                    ("calendar_event_id.stop", ">=", naive_utc(start)),
                 ]
             )
             self._m365_check_removed(
@@ -476,8 +470,8 @@ class M365EventLink(models.Model):
                 [
                     ("account_id", "=", account.id),
                     ("graph_event_id", "not in", list(seen)),
-                    ("calendar_event_id.start", "<", _naive(end)),
-                    ("calendar_event_id.stop", ">=", _naive(start)),
+                    ("calendar_event_id.start", "<", naive_utc(end)),
+                    ("calendar_event_id.stop", ">=", naive_utc(start)),
                 ]
             )
             missing = {link.graph_event_id: link for link in unseen}
@@ -491,7 +485,7 @@ class M365EventLink(models.Model):
             if baseline:
                 values["delta_link"] = False
         if full_round:
-            values.update(window_start=_naive(start), window_end=_naive(end))
+            values.update(window_start=naive_utc(start), window_end=naive_utc(end))
         account.write(values)
         run._m365_count(
             created=stats["created"], updated=stats["updated"], deleted=stats["deleted"]
@@ -524,12 +518,3 @@ class M365EventLink(models.Model):
                 error=result.error,
             )
         return text + "."
-
-
-def _naive(moment):
-    """Aware datetime â†’ naive UTC (Odoo's convention); ``None`` stays ``False``."""
-    if not moment:
-        return False
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)

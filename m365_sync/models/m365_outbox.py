@@ -11,25 +11,26 @@ that rolled back.
 
 Rows are coalesced per record and target: three edits before a drain are one
 PATCH; an appointment created and deleted before a drain sends nothing
-(``m365_graph.outbox.coalesce``). A row says *who* writes (``writer``: the user's
+(``m365_graph.sync.outbox.coalesce``). A row says *who* writes (``writer``: the user's
 connected account — delegated — or the tenant's application permission) and
 *where* (``mailbox``: ``me`` or another user's calendar), and refers to any Odoo
-record (``res_model``/``res_id``): appointments and series now, activities next.
-The model of the record supplies the body (``_m365_push_payload``) and hooks run
-after a push (``_m365_after_push``), after a conflict Outlook won
-(``_m365_apply_remote``) and to find the event of a record that has no link yet
-(``_m365_find_link``); ``m365.event.link`` stays the one place mapping a record
-to a Graph event.
+record (``res_model``/``res_id``): appointments, series and activities.
+The model of the record queues the body when it changes (``m365.push.mixin``:
+``_m365_outbox_entry``) and answers the drain's hooks: after a push
+(``_m365_after_push``), after a conflict Outlook won (``_m365_apply_remote``), to
+find the event of a record that has no link yet (``_m365_find_link``), and when
+its rows failed for good (``_m365_push_failed``); ``m365.event.link`` stays the
+one place mapping a record to a Graph event.
 
-The drain (cron every minute, and right after each commit that queued rows) takes
-the due rows per writer and mailbox, under the account's advisory lock (the same
-lock as the personal pull, so a pull never sees half a push), one
-``m365.sync.run`` each:
+The drain (``m365.job.outbox``: cron every minute, and right after each commit
+that queued rows) takes the due rows per writer and mailbox, under the account's
+advisory lock (the same lock as the personal pull, so a pull never sees half a
+push), one ``m365.sync.run`` each (``_Drain`` below sends them):
 
 * creations go through ``$batch`` (20 per round trip) with a ``transactionId``
   stable per record, so resending after a lost answer never doubles an event;
 * updates carry ``If-Match``; a 412 re-reads the event and applies the documented
-  rule (``m365_graph.outbox.resolve_conflict``) — never a silent duplicate;
+  rule (``m365_graph.sync.outbox.resolve_conflict``) — never a silent duplicate;
 * deletions of events already gone count as done;
 * failures back off (``RetrySchedule``: 1 minute doubling to 6 hours, about 32 hours
   in all); after the budget, or at once for a refusal that cannot get better (a
@@ -41,18 +42,14 @@ lock as the personal pull, so a pull never sees half a push), one
 import logging
 import uuid
 from collections import Counter, defaultdict
-from datetime import timedelta, timezone
-from types import SimpleNamespace
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import split_every
 
 from m365_graph import (
-    Budget,
     GraphError,
     PushOperation,
-    RetryPolicy,
     RetrySchedule,
     classify,
     clock_offset,
@@ -61,13 +58,11 @@ from m365_graph import (
     map_event,
     push_operations,
     resolve_conflict,
-    update_event,
 )
-from m365_graph.core.counters import Counters
 from m365_graph.core.errors import BadResponse, NotFound, PreconditionFailed
 from m365_graph.sync.outbox import FAIL, RETRY, WAIT_ACCOUNT, WAIT_GRAPH
 
-from .m365_account import TokenKeeper
+from .common import aware_utc, naive_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -76,7 +71,7 @@ WRITERS = [
     ("delegated", "The user's connected account"),
     ("application", "The tenant's application permission"),
 ]
-#: The retry schedule of every row (see m365_graph.outbox.RetrySchedule).
+#: The retry schedule of every row (see m365_graph.sync.outbox.RetrySchedule).
 SCHEDULE = RetrySchedule()
 #: Rows handled per cron call; the job triggers itself again for the rest.
 DRAIN_LIMIT = 5000
@@ -399,100 +394,6 @@ class M365Outbox(models.Model):
             ("account_id.direction", "!=", "none"),
         ]
 
-    @api.model
-    def _cron_m365_drain(self, limit=DRAIN_LIMIT):
-        """Scheduled job (every minute, and right after commits that queued rows)."""
-        items = self.sudo().search(self._m365_due_domain(), order="id", limit=limit)
-        groups = defaultdict(self.sudo)
-        for item in items:
-            groups[(item.writer, item.account_id.id, item.tenant_id.id, item.mailbox)] |= item
-        cron = self.env["ir.cron"]
-        remaining = len(items)
-        # One application sign-in per tenant for the whole job, not one per mailbox.
-        providers = {}
-        unavailable = set()  # tenants whose Graph opened a unit's circuit breaker
-        for group in groups.values():
-            # One unit of work (one run, one savepoint, one commit) per UNIT rows.
-            for ids in split_every(UNIT, group.ids):
-                if group[:1].tenant_id.id in unavailable:
-                    break  # Graph is down for this tenant: the rows wait for a later run
-                self.browse(ids).sudo()._m365_drain(providers, unavailable)
-                remaining -= len(ids)
-                if cron._commit_progress(len(ids), remaining=remaining) <= 0:
-                    return True  # out of time: the job is called again for the rest
-        if len(items) == limit:
-            self._m365_trigger()
-        return True
-
-    def _m365_drain(self, providers=None, unavailable=None):
-        """Send these rows (one writer and mailbox). Returns the sync run (or None).
-
-        ``providers``: ``{tenant id: AppTokenProvider}`` shared by the units of one job.
-        ``unavailable``: a set that receives the tenant id when Graph was unavailable
-        (the unit's circuit breaker opened): the run is "failed — Graph unavailable",
-        the rows not sent wait ``GRAPH_BACKOFF`` without spending a try.
-        """
-        if not self:
-            return None
-        items = self.sudo()
-        writer = items[0].writer
-        if writer == "delegated":
-            account = items.account_id
-            shared = items[0].mailbox != "me"
-            if not (account._m365_can_write_shared() if shared else account._m365_can_upload()):
-                return None
-            if not account._m365_lock():
-                _logger.info("Microsoft 365 account %s is busy; the outbox waits", account.id)
-                return None
-            keeper = TokenKeeper(account)
-            counters = Counters()
-            retry = RetryPolicy(**DRAIN_RETRY)
-
-            def client_factory():
-                client = account._m365_client(counters, keeper.changed, retry=retry)
-                client.budget = Budget(**DRAIN_BUDGET)
-                return client
-
-            tenant, user = account.tenant_id, account.user_id
-        else:
-            account, keeper = items.account_id, None
-            tenant, user = items.tenant_id, items.user_id[:1]
-            shared = (providers if providers is not None else {}).get(tenant.id)
-            client = tenant._m365_graph_client(token_provider=shared)
-            client.retry = RetryPolicy(**DRAIN_RETRY)
-            client.budget = Budget(**DRAIN_BUDGET)
-            if providers is not None:
-                providers.setdefault(tenant.id, client.token_provider)
-            counters = client.counters
-
-            def client_factory():
-                return client
-
-        Run = self.env["m365.sync.run"]
-        drain = _Drain(items, account)
-        with Run._m365_track(
-            "outbox", tenant=tenant, user=user, client=SimpleNamespace(counters=counters)
-        ) as run:
-            drain.run = run
-            with client_factory() as graph:
-                drain.client = graph
-                drain.send()
-            run._m365_count(**drain.counts())
-            if drain.unavailable is not None:
-                run._m365_fail(drain.unavailable_message())
-            else:
-                run._m365_done(drain.summary())
-        if keeper:
-            keeper.persist()
-        if drain.unavailable is not None:
-            if unavailable is not None:
-                unavailable.add(tenant.id)
-        elif run.state == "failed":
-            # Something unexpected (not a Graph answer): the rows were rolled back with
-            # the run; spend one attempt so that a bug cannot loop every minute.
-            items.exists()._m365_failed(run.message, RETRY)
-        return run
-
     # ------------------------------------------------------------------
     # Outcomes
     # ------------------------------------------------------------------
@@ -569,6 +470,8 @@ class _Drain:
         self.run = None
         self.stats = Counter()
         self.unavailable = None  # the GraphUnavailable that stopped this drain
+        self.account_error = None  # the error that makes the account wait (once per run)
+        self.resend = None  # (row, change key) of 412 winners, while a batch is answered
         self.pending = []  # (row, new link values or None, created?, event) to flush
         self.Link = self.env["m365.event.link"].sudo()
 
@@ -707,12 +610,40 @@ class _Drain:
             by_key[op.key] = (item, op)
         if not ops:
             return
+        self.send_operations(self.mailbox(items[0]), ops, by_key)
+        self.flush()
+
+    def send_operations(self, mailbox, ops, by_key):
+        """Send ``ops`` in ``$batch`` and record each outcome; the updates that won a
+        412 conflict are sent again the same way, once, with Outlook's change key."""
         sent_at = fields.Datetime.now()
-        results = push_operations(self.client, self.mailbox(items[0]), ops)
-        for result in results:
+        outer, self.resend = self.resend, []  # a nested push (404 → create) has its own
+        for result in push_operations(self.client, mailbox, ops):
             item, op = by_key[result.key]
             self.outcome(item, op, result, sent_at)
-        self.flush()
+        resend, self.resend = self.resend, None
+        try:
+            self.resend_winners(mailbox, resend)
+        finally:
+            self.resend = outer
+
+    def resend_winners(self, mailbox, resend):
+        if not resend:
+            return
+        again = {}
+        for item, change_key in resend:
+            op = PushOperation(
+                str(item.id),
+                "update",
+                item.payload,
+                event_id=item.link_id.graph_event_id,
+                change_key=change_key,
+            )
+            again[op.key] = (item, op)
+        sent_at = fields.Datetime.now()
+        for result in push_operations(self.client, mailbox, [op for _i, op in again.values()]):
+            item, op = again[result.key]
+            self.outcome(item, op, result, sent_at)
 
     def flush(self):
         """Write the links of the events just pushed and drop their rows, in bulk."""
@@ -742,6 +673,10 @@ class _Drain:
                 self.pushed(item, event, sent_at, created=op.operation == "create")
             return
         if isinstance(error, PreconditionFailed) and op.operation == "update":
+            if self.resend is None:
+                # Changed in Outlook again between the re-read and the resend: later.
+                self.failed(item, error)
+                return
             self.conflict(item)
             return
         if isinstance(error, NotFound) and op.operation == "update":
@@ -764,7 +699,7 @@ class _Drain:
         if kind == WAIT_ACCOUNT and self.account:
             self.stats["waiting"] += 1
             item._m365_failed(error, WAIT_ACCOUNT)
-            self.account._m365_sync_failed(error)
+            self.account_error = self.account_error or error
             return
         if kind == WAIT_ACCOUNT:
             kind = RETRY  # the application's own sign-in (secret, consent): back off
@@ -787,7 +722,7 @@ class _Drain:
             "change_key": event.change_key,
             "event_type": event.event_type or "singleInstance",
             "series_master_id": event.series_master_id,
-            "remote_modified": _naive(event.last_modified),
+            "remote_modified": naive_utc(event.last_modified),
             "pulled_hash": fingerprint,
             "pushed_hash": item.payload_hash,
             "synced_at": sent_at,
@@ -816,7 +751,7 @@ class _Drain:
             if item.res_model == "calendar.event":
                 values["calendar_event_id"] = item.res_id
         if self.account:
-            self.account._m365_note_clock(clock_offset(event.last_modified, _aware(sent_at)))
+            self.account._m365_note_clock(clock_offset(event.last_modified, aware_utc(sent_at)))
         self.stats["created" if created else "updated"] += 1
         self.note(item)
         self.pending.append((item, values, created, event))
@@ -852,19 +787,12 @@ class _Drain:
                 remote_fingerprint=fingerprint,
                 synced_fingerprint=link.pulled_hash or None,
                 remote_modified=remote.last_modified,
-                odoo_changed_at=_aware(item.changed_at),
+                odoo_changed_at=aware_utc(item.changed_at),
                 offset=offset,
             )
             if decision.winner == "odoo":
-                sent_at = fields.Datetime.now()
-                event = update_event(
-                    self.client,
-                    mailbox,
-                    link.graph_event_id,
-                    item.payload,
-                    change_key=remote.change_key,
-                )
-                self.pushed(item, event, sent_at, created=False)
+                # Sent again with the other updates (``send_operations``), not alone.
+                self.resend.append((item, remote.change_key))
                 return
         except NotFound:
             item.write({"link_id": False, "transaction_id": str(uuid.uuid4())})
@@ -881,7 +809,7 @@ class _Drain:
         link.write(
             {
                 "change_key": remote.change_key,
-                "remote_modified": _naive(remote.last_modified),
+                "remote_modified": naive_utc(remote.last_modified),
                 "pulled_hash": fingerprint or False,
             }
         )
@@ -894,15 +822,3 @@ class _Drain:
             )
         )
         item.unlink()
-
-
-def _naive(moment):
-    if not moment:
-        return False
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def _aware(moment):
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment

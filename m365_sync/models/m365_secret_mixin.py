@@ -16,7 +16,7 @@ input field that is always empty (see ``m365.tenant.client_secret_input``).
 
 **Encrypted at rest.** :class:`EncryptedChar` and :class:`EncryptedText` encrypt
 with the key of Odoo's server configuration (``m365_sync_key`` in the config file,
-or the ``M365_SYNC_KEY`` environment variable; see ``m365_graph.secretbox``): the
+or the ``M365_SYNC_KEY`` environment variable; see ``m365_graph.core.secretbox``): the
 value is encrypted when it is written (``write``/``create``, on any cursor) and
 decrypted when server code reads the record attribute. A row written before a key
 was configured stays readable and is encrypted on its next write or by

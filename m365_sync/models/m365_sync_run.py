@@ -2,11 +2,12 @@
 
 Each job (contact sync, busy-time import, personal sync, outbox drain,
 subscription renewal, connection test) opens one ``m365.sync.run`` row, adds
-counts to it while it works and closes it as done or failed. Jobs never write
-their own bookkeeping: they call the three helpers here (``_m365_start``,
-``_m365_count`` / ``_m365_add_stats``, ``_m365_done`` / ``_m365_fail``) or the
-``_m365_track`` context manager, which also isolates the job's writes in a
-savepoint so that a failed run leaves Odoo as it was before it.
+counts to it while it works and closes it as done or failed. The jobs' runs are
+opened and closed by the unit-of-work base (``m365.job``: one row per unit,
+``unit_key`` naming the unit, committed as running before the work starts, closed
+as interrupted when its worker is gone); the units count through the helpers
+here (``_m365_count`` / ``_m365_add_stats``, ``_m365_done`` / ``_m365_fail``).
+``_m365_track`` runs a one-off body (no lock, no unit) as a run in a savepoint.
 
 A cron deletes runs older than the retention set in Settings.
 """
@@ -85,6 +86,20 @@ class M365SyncRun(models.Model):
     skipped_details = fields.Text(
         string="Skipped items", readonly=True, help="One line per item skipped, with the reason."
     )
+    interrupted = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Closed because its worker stopped (killed, restarted, or its feature "
+        "switched off): not counted when deciding whether the next run is due.",
+    )
+    unit_key = fields.Char(
+        string="Unit of work",
+        readonly=True,
+        index=True,
+        copy=False,
+        help="Which unit of work this run belongs to (job kind and tenant, account or "
+        "outbox batch); at most one of its runs is running at a time.",
+    )
     resume_state = fields.Json(
         readonly=True,
         copy=False,
@@ -148,14 +163,17 @@ class M365SyncRun(models.Model):
         if vals:
             self.write(vals)
 
-    def _m365_add_stats(self, stats):
-        """Add HTTP counters from ``client.counters.snapshot()`` (an m365_graph CounterSnapshot)."""
+    def _m365_add_stats(self, stats, since=None):
+        """Add HTTP counters from ``client.counters.snapshot()`` (an m365_graph
+        CounterSnapshot); with ``since`` (an earlier snapshot), only what came after it."""
         self.ensure_one()
         self.write(
             {
-                "http_requests": self.http_requests + stats.requests,
-                "throttled": self.throttled + stats.throttled,
-                "retried": self.retried + stats.retried,
+                "http_requests": self.http_requests
+                + stats.requests
+                - (since.requests if since else 0),
+                "throttled": self.throttled + stats.throttled - (since.throttled if since else 0),
+                "retried": self.retried + stats.retried - (since.retried if since else 0),
             }
         )
 
@@ -180,6 +198,12 @@ class M365SyncRun(models.Model):
                 "message": str(error),
             }
         )
+
+    def _m365_interrupt(self, message):
+        """Close runs whose worker is gone (their unit's lock was free)."""
+        for run in self:
+            run.write({"resume_state": False, "interrupted": True})
+            run._m365_fail(message)
 
     @api.model
     @contextmanager

@@ -57,7 +57,7 @@ def https_url_problem(url):
 # A verified domain: labels of letters, digits and hyphens, at least one dot.
 DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
-#: feature switch field -> the m365_graph.permissions features it needs
+#: feature switch field -> the m365_graph.identity.permissions features it needs
 FEATURE_FIELDS = {
     "contact_sync": ("contacts",),
     "busy_sync": ("busy_time",),
@@ -210,7 +210,7 @@ class M365Tenant(models.Model):
     )
     category_rule_ids = fields.One2many("m365.category.rule", "tenant_id", string="Category rules")
 
-    # Contact sync (m365.contact.sync): options and the users-delta state.
+    # Contact sync (m365.job.contacts): options and the users-delta state.
     contact_include_guests = fields.Boolean(
         string="Include guest users",
         help="Also synchronise guest users (people from other organisations invited to "
@@ -536,7 +536,11 @@ class M365Tenant(models.Model):
         last = (
             self.env["m365.sync.run"]
             .sudo()
-            .search([("tenant_id", "=", self.id), ("kind", "=", kind)], order="start desc", limit=1)
+            .search(
+                [("tenant_id", "=", self.id), ("kind", "=", kind), ("interrupted", "=", False)],
+                order="start desc",
+                limit=1,
+            )
         )
         return not last or last.start + interval <= fields.Datetime.now()
 
@@ -571,7 +575,7 @@ class M365Tenant(models.Model):
             raise UserError(
                 self.env._("Switch on contact sync in the Microsoft 365 settings first.")
             )
-        run = self.env["m365.contact.sync"]._m365_sync(self, from_button=True)
+        run = self.env["m365.job.contacts"]._m365_sync(self, from_button=True)
         kind = "success" if run.state == "done" else "danger"
         return self._m365_notify(run.message, kind)
 
@@ -646,7 +650,7 @@ class M365Tenant(models.Model):
             raise UserError(
                 self.env._("Switch on “Calendar busy time” and save before importing busy time.")
             )
-        run = self.env["m365.busy.slot"]._m365_import_busy(self)
+        run = self.env["m365.job.busy"]._m365_import_busy(self)
         if run is None:
             return self._m365_notify(
                 self.env._(

@@ -1,7 +1,7 @@
 """One row of the permission table shown after "Test connection".
 
-The rows come from ``m365_graph.permissions`` (the feature → Graph permission
-table of DESIGN.md) compared with the ``roles`` claim of a fresh app token, so
+The rows come from ``m365_graph.identity.permissions`` (the feature → Graph permission
+table of ``docs/architecture.md``) compared with the ``roles`` claim of a fresh app token, so
 an administrator sees, per enabled feature, which permission is granted, which
 is missing, whether it is delegated or application and whether it needs admin
 consent. Rows are replaced at every test; nobody edits them.

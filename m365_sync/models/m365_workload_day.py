@@ -7,7 +7,7 @@ time zone. Those changes are collected during the transaction and recomputed
 once, just before it commits (``cr.precommit``), so that saving a calendar with
 ten attendance lines recomputes its users once.
 
-The math itself is ``m365_graph.workload``; this model reads Odoo's working-time
+The math itself is ``m365_graph.sync.workload``; this model reads Odoo's working-time
 calendars through the resource module (``_attendance_intervals_batch`` and
 ``_leave_intervals_batch``, in the user's time zone) and stores the results.
 Project → Reporting → Workload shows them per user and week.
@@ -452,7 +452,7 @@ class M365WorkloadDay(models.Model):
     @api.model
     def _m365_current_windows(self):
         """{company_id: BusyWindow} of today's import window of every tenant."""
-        Slot = self.env["m365.busy.slot"]
+        Job = self.env["m365.job.busy"]
         tenants = self.env["m365.tenant"].sudo().search([("busy_sync", "=", True)])
-        today = Slot._m365_busy_today()
-        return {tenant.company_id.id: Slot._m365_window(tenant, today) for tenant in tenants}
+        today = Job._m365_busy_today()
+        return {tenant.company_id.id: Job._m365_window(tenant, today) for tenant in tenants}

@@ -10,7 +10,7 @@ activity by ``m365.event.link`` like any pushed record.
 
 * Only activities created while their project exports are flagged ``m365_export``:
   those that existed before the switch was turned on are never sent.
-* Who writes (``m365_graph.activities.choose_writer``): the assignee's own main
+* Who writes (``m365_graph.sync.activities.choose_writer``): the assignee's own main
   account in Up or Both (delegated, their own calendar); else the tenant's
   application permission; else the assigner's delegated access to the assignee's
   calendar shared with them (``Calendars.ReadWrite.Shared``). With none, nothing is

@@ -1,6 +1,6 @@
 """Contacts synchronised from the Microsoft 365 directory.
 
-Contact sync (``m365.contact.sync``) links a partner to a directory user by its
+Contact sync (``m365.job.contacts``) links a partner to a directory user by its
 Graph user id and keeps the fields it owns up to date. This file adds what that
 needs on ``res.partner``:
 

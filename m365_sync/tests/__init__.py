@@ -9,6 +9,7 @@ from . import (
     test_connection,
     test_contacts,
     test_graph_outage,
+    test_jobs,
     test_oauth,
     test_outbox,
     test_outbox_faults,

@@ -26,6 +26,7 @@ class BusyCase(M365SandboxCase):
         super().setUpClass()
         cls.tenant.write({"busy_sync": True})
         cls.Slot = cls.env["m365.busy.slot"]
+        cls.Job = cls.env["m365.job.busy"]
         cls.Day = cls.env["m365.workload.day"]
         cls.Run = cls.env["m365.sync.run"]
         cls.upn = {u["displayName"]: u["userPrincipalName"] for u in cls.sandbox.state.users}
@@ -87,7 +88,7 @@ class BusyCase(M365SandboxCase):
             for event in events:
                 state.delete_event(upn, event["id"])
         self.patch(type(self.env["ir.cron"]), "_commit_progress", _no_commit)
-        self.patch(type(self.Slot), "_m365_busy_today", lambda _self: TODAY)
+        self.patch(type(self.Job), "_m365_busy_today", lambda _self: TODAY)
 
     # -- helpers -------------------------------------------------------------------
     def event(self, name, day, start, end, subject=SECRET_SUBJECT, **props):
@@ -108,7 +109,7 @@ class BusyCase(M365SandboxCase):
         )
 
     def import_busy(self):
-        run = self.Slot._m365_import_busy(self.tenant)
+        run = self.Job._m365_import_busy(self.tenant)
         self.assertTrue(run, "the import ran")
         return run
 

@@ -45,7 +45,7 @@ class OutboxMixin(PersonalSyncMixin):
         return self.env["m365.outbox"].sudo().search(domain)
 
     def drain(self):
-        self.env["m365.outbox"]._cron_m365_drain()
+        self.env["m365.job.outbox"]._m365_cron()
         self.env.invalidate_all()
         return self.env["m365.sync.run"].search([("kind", "=", "outbox")], order="id desc", limit=1)
 

@@ -1,4 +1,4 @@
-"""Activities of exporting projects in the assignee's Outlook calendar (issue 8)."""
+"""Activities of exporting projects in the assignee's Outlook calendar."""
 
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo

@@ -42,7 +42,7 @@ class TestActivityWorkload(BusyCase):
         self.event("Megan Bowen", MONDAY, 14, 15)  # a meeting in Outlook
         planned = self.schedule(self.megan, "Two hours", start=utc(MONDAY, 10), hours=2)
         self.schedule(self.megan, "Deadline only")  # 09:00, the project's 30 minutes
-        self.env["m365.outbox"]._cron_m365_drain()
+        self.env["m365.job.outbox"]._m365_cron()
         self.assertEqual(len(self.sandbox.state.events(self.upn["Megan Bowen"])), 3)
         self.import_busy()
         # The exported events are imported as busy slots like any appointment...
@@ -63,7 +63,7 @@ class TestActivityWorkload(BusyCase):
 
     def test_a_second_import_without_change_writes_nothing(self):
         self.schedule(self.megan, "Two hours", start=utc(MONDAY, 10), hours=2)
-        self.env["m365.outbox"]._cron_m365_drain()
+        self.env["m365.job.outbox"]._m365_cron()
         self.import_busy()
         row = self.day(self.megan, MONDAY)
         stamp = row.write_date

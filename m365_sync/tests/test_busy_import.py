@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from odoo.addons.m365_sync.models import m365_busy_slot
+from odoo.addons.m365_sync.models.jobs import m365_job_busy as m365_busy_slot
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -293,7 +293,7 @@ class TestBusyImport(BusyCase):
 
         # The cron comes back: the same run resumes with the two other mailboxes.
         self.patch(type(self.env["ir.cron"]), "_commit_progress", busy_common._no_commit)
-        self.Slot._cron_m365_import_busy()
+        self.Job._m365_cron()
         self.assertEqual(first.state, "done", first.message)
         self.assertFalse(first.resume_state)
         self.assertEqual(first.created, 3)
@@ -368,16 +368,16 @@ class TestBusyImport(BusyCase):
 
     def test_cron_follows_the_switch_and_the_interval(self):
         self.tenant.busy_sync = False
-        self.Slot._cron_m365_import_busy()
+        self.Job._m365_cron()
         self.assertFalse(self.Run.search([("kind", "=", "busy")]))
         self.tenant.busy_sync = True
-        self.Slot._cron_m365_import_busy()
+        self.Job._m365_cron()
         self.assertEqual(self.Run.search_count([("kind", "=", "busy")]), 1)
-        self.Slot._cron_m365_import_busy()
+        self.Job._m365_cron()
         self.assertEqual(self.Run.search_count([("kind", "=", "busy")]), 1, "not due yet")
         run = self.Run.search([("kind", "=", "busy")])
         run.start -= timedelta(minutes=self.tenant.busy_interval_minutes)
-        self.Slot._cron_m365_import_busy()
+        self.Job._m365_cron()
         self.assertEqual(self.Run.search_count([("kind", "=", "busy")]), 2)
 
     def test_sync_now_button(self):
@@ -385,11 +385,11 @@ class TestBusyImport(BusyCase):
         action = self.tenant.action_m365_sync_busy_now()
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("Busy slots: 1 new", action["params"]["message"])
-        self.patch(type(self.Slot), "_m365_lock", lambda _self, _tenant: False)
+        self.patch(type(self.Job), "_m365_try_lock", lambda _self, _lock: False)
         action = self.tenant.action_m365_sync_busy_now()
         self.assertEqual(action["params"]["type"], "warning")
         self.assertIn("being imported right now", action["params"]["message"])
-        self.assertIsNone(self.Slot._m365_import_busy(self.tenant), "the cron just skips")
+        self.assertIsNone(self.Job._m365_import_busy(self.tenant), "the cron just skips")
         self.tenant.busy_sync = False
         with self.assertRaisesRegex(UserError, "Switch on"):
             self.tenant.action_m365_sync_busy_now()

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.sql_db import db_connect
 from odoo.tests import new_test_user, tagged
 
 from m365_graph.identity.auth import forget_apps
 from m365_sandbox import Sandbox
 
-from ..models import m365_contact_sync
+from ..models.jobs import m365_job_contacts as m365_contact_sync
 from .common import M365SandboxCase
 
 DOMAIN = "contoso.onmicrosoft.com"
@@ -34,7 +35,7 @@ class TestContactSync(M365SandboxCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.Partner = cls.env["res.partner"].with_context(active_test=False)
-        cls.Sync = cls.env["m365.contact.sync"]
+        cls.Sync = cls.env["m365.job.contacts"]
         cls.tag = cls.env.ref("m365_sync.res_partner_category_m365")
 
     def setUp(self):
@@ -444,18 +445,25 @@ class TestContactSync(M365SandboxCase):
     def test_a_second_run_is_refused_while_one_is_running(self):
         Run = self.env["m365.sync.run"]
         running = Run._m365_start("contacts", tenant=self.tenant)
-        with self.assertRaisesRegex(UserError, "already running"):
-            self.Sync._m365_sync(self.tenant, from_button=True)
-        self.assertEqual(self.Sync._m365_sync(self.tenant), running, "the cron skips")
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE m365_sync_run SET write_date = %s WHERE id = %s",
-            [fields.Datetime.now() - timedelta(hours=1), running.id],
-        )
-        self.env.invalidate_all()
+        running.unit_key = self.Sync._m365_unit_identity(self.tenant.id)
+        # Another worker runs the tenant's sync: it holds the unit's lock.
+        other = db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute(
+                "SELECT pg_advisory_lock(%s, %s)", [m365_contact_sync.LOCK_CLASS, self.tenant.id]
+            )
+            with self.assertRaisesRegex(UserError, "already running"):
+                self.Sync._m365_sync(self.tenant, from_button=True)
+            self.assertEqual(self.Sync._m365_sync(self.tenant), running, "the cron skips")
+        finally:
+            other.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [m365_contact_sync.LOCK_CLASS, self.tenant.id]
+            )
+            other.close()
+        # The worker is gone (its lock with it): its run is stale at once.
         run = self.sync()
         self.assertEqual(run.state, "done")
-        self.assertEqual(running.state, "failed", "a silent run died with its worker")
+        self.assertEqual(running.state, "failed", "a run without its lock died with its worker")
         self.assertIn("Interrupted", running.message)
 
     # ------------------------------------------------------------------ views and access

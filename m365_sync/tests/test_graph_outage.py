@@ -1,4 +1,4 @@
-"""Nothing lost when a worker dies or Graph goes away (issue 12, point 5).
+"""Nothing lost when a worker dies or Graph goes away.
 
 * A rotated refresh token is committed at once on its own cursor: a run whose
   transaction never commits (worker killed, connection dropped) leaves it stored.
@@ -22,7 +22,9 @@ import m365_graph.core.client as graph_client
 from m365_graph import GraphClient, ReconnectNeeded, RetryPolicy, get_me, refresh_scopes
 from m365_graph.identity.auth import forget_apps
 
-from ..models import m365_busy_slot, m365_outbox
+from ..models import m365_outbox
+from ..models.jobs import m365_job_busy as m365_busy_slot
+from ..models.jobs import m365_job_outbox
 from ..models.m365_account import TokenKeeper
 from .busy_common import MONDAY, BusyCase
 from .common import ADELE, M365SandboxCase, PersonalSyncMixin
@@ -161,7 +163,7 @@ class TestBusyOutage(BusyCase):
         super().setUp()
         forget_apps()
         self.clock = FakeClock()
-        # The busy import's client takes the default policy of m365_graph.client.
+        # The busy import's client takes the default policy of m365_graph.core.client.
         self.patch(graph_client, "RetryPolicy", _policy_factory(self.clock, RetryPolicy))
 
     def test_outage_from_part_way_on_stops_resumes_and_writes_no_empty_days(self):
@@ -226,7 +228,7 @@ class TestDrainOutage(OutboxMixin, M365SandboxCase):
         super().setUp()
         self.clock = FakeClock()
         factory = _policy_factory(self.clock, RetryPolicy)
-        self.patch(m365_outbox, "RetryPolicy", factory)
+        self.patch(m365_job_outbox, "RetryPolicy", factory)
 
     def many(self, count):
         return (
@@ -283,7 +285,7 @@ class TestContactOutage(M365SandboxCase):
     def setUp(self):
         super().setUp()
         self.tenant.contact_sync = True
-        self.Sync = self.env["m365.contact.sync"]
+        self.Sync = self.env["m365.job.contacts"]
         self.patch(type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: float("inf"))
         self.clock = FakeClock()
         self.patch(graph_client, "RetryPolicy", _policy_factory(self.clock, RetryPolicy))

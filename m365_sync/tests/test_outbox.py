@@ -264,7 +264,7 @@ class TestOutbox(OutboxMixin, M365SandboxCase):
         self.assertEqual(len(self.outlook()), 2, "nothing changes in Outlook")
 
     def test_a_row_can_be_written_with_the_application_permission_to_another_calendar(self):
-        """What the next issue (activities) needs: any record, any mailbox, the app's token."""
+        """What activity export needs: any record, any mailbox, the app's token."""
         event = self.appointment("Written by the app", user=self.other_user)
         built = build_payload(event._m365_appointment(self.account))
         entry = event._m365_outbox_entry("create", self.account, built)

@@ -15,7 +15,7 @@ from .test_personal_pull import at
 @tagged("post_install", "-at_install")
 class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
     def cron(self):
-        self.env["m365.account"]._cron_personal_sync()
+        self.env["m365.job.personal"]._m365_cron()
         self.env.invalidate_all()
 
     def failure_mails(self, account):

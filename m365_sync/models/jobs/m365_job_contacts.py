@@ -1,10 +1,10 @@
 """Organisation-wide contact sync: every Microsoft 365 user becomes an Odoo contact.
 
-One unit of work is "synchronise the contacts of one tenant" (:meth:`_m365_sync`),
+One unit of work (``m365.job``) is "synchronise the contacts of one tenant",
 started by the hourly cron for every tenant whose interval has passed, or by the
-*Sync contacts now* button. It reads one users-delta round through ``m365_graph``
-(the baseline on the first run, only changes afterwards), lets
-:mod:`m365_graph.contacts` decide what each user means for Odoo, and applies those
+*Sync contacts now* button (:meth:`_m365_sync`). It reads one users-delta round
+through ``m365_graph`` (the baseline on the first run, only changes afterwards), lets
+:mod:`m365_graph.sync.contacts` decide what each user means for Odoo, and applies those
 decisions to ``res.partner`` in batches:
 
 * each batch is written in a savepoint and committed (``_commit_progress``); if a
@@ -26,14 +26,10 @@ import logging
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-import psycopg2
-
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, mute_logger
 
 from m365_graph import (
-    Budget,
     GraphError,
     GraphUnavailable,
     NotFound,
@@ -62,12 +58,14 @@ from m365_graph.sync.contacts import (
     user_from_state,
 )
 
+from .m365_job import M365LockLost
+
 _logger = logging.getLogger(__name__)
 
 #: A failed run is retried after this long, whatever the tenant's interval.
 RETRY_AFTER_FAILURE = timedelta(hours=1)
-#: A run still "running" without any progress for this long died with its worker.
-STALE_RUN = timedelta(minutes=30)
+#: First key of the advisory lock of a tenant's contact sync (the second is its id).
+LOCK_CLASS = 365_006
 #: The sync's circuit breaker: seconds of waiting on Graph and failed requests in
 #: a row before it stops as "Graph unavailable" (a failed run is retried sooner).
 CONTACT_BUDGET = {"max_wait": 60.0, "max_failures": 8}
@@ -108,53 +106,81 @@ class _Round:
         self.linked, self.claimed, self.not_imported = dict(linked), set(claimed), not_imported
 
 
-class M365ContactSync(models.AbstractModel):
-    _name = "m365.contact.sync"
-    _description = "Microsoft 365 contact sync"
+class M365JobContacts(models.AbstractModel):
+    _name = "m365.job.contacts"
+    _inherit = "m365.job"
+    _description = "Microsoft 365 job: contact sync"
 
+    _m365_job_kind = "contacts"
+    _m365_lock_class = LOCK_CLASS
+    _m365_budget = CONTACT_BUDGET
+    #: The unit commits after every batch and keeps a savepoint per batch.
+    _m365_unit_savepoint = False
     #: Contacts written per transaction.
     _m365_batch_size = 500
     #: Users per Graph page (``Prefer: odata.maxpagesize``; Graph's maximum is 999).
     _m365_page_size = 999
 
     # ------------------------------------------------------------------
-    # Entry points
+    # The unit of work: one tenant (its id)
     # ------------------------------------------------------------------
     @api.model
-    def _m365_cron(self):
-        """Cron (hourly): synchronise every tenant whose contact interval has passed."""
-        tenants = self.env["m365.tenant"].sudo().search([("contact_sync", "=", True)])
-        for tenant in tenants.filtered("is_configured"):
-            if self._m365_due(tenant):
-                self._m365_sync(tenant)
-        return True
+    def _m365_units(self, due_only=True):
+        """Tenants with contact sync on and due, and tenants with a run to close."""
+        Tenant = self.env["m365.tenant"].sudo()
+        tenants = Tenant.search([("contact_sync", "=", True)]).filtered("is_configured")
+        if due_only:
+            tenants = tenants.filtered(self._m365_due)
+        tenants |= Tenant.browse(self._m365_running_units()).exists()
+        return tenants.ids
+
+    @api.model
+    def _m365_lock_key(self, unit):
+        return LOCK_CLASS, unit
+
+    @api.model
+    def _m365_unit_scope(self, unit):
+        return {"tenant": self.env["m365.tenant"].sudo().browse(unit)}
+
+    @api.model
+    def _m365_unit_active(self, unit):
+        tenant = self.env["m365.tenant"].sudo().browse(unit).exists()
+        return bool(tenant and tenant.contact_sync)
+
+    @api.model
+    def _m365_unit_due(self, unit):
+        return self._m365_due(self.env["m365.tenant"].sudo().browse(unit))
 
     @api.model
     def _m365_due(self, tenant):
         interval = timedelta(hours=tenant.contact_interval_hours)
         if tenant._m365_due("contacts", interval):
             return True
-        last = self._m365_last_run(tenant)
+        last = self._m365_last_tenant_run(tenant)
         return last.state == "failed" and tenant._m365_due("contacts", RETRY_AFTER_FAILURE)
 
     @api.model
-    def _m365_last_run(self, tenant):
+    def _m365_last_tenant_run(self, tenant):
         return (
             self.env["m365.sync.run"]
             .sudo()
-            .search([("tenant_id", "=", tenant.id), ("kind", "=", "contacts")], limit=1)
+            .search(
+                [("tenant_id", "=", tenant.id), ("kind", "=", "contacts")],
+                limit=1,
+            )
         )
 
     @api.model
     def _m365_sync(self, tenant, from_button=False):
-        """Synchronise the contacts of ``tenant``; returns the ``m365.sync.run``.
+        """Synchronise the contacts of ``tenant`` now; returns the ``m365.sync.run``.
 
         Failures end up on the run (state *failed*, message in plain words); the
-        button shows them, a cron goes on with the next tenant.
+        button shows them, a cron goes on with the next tenant. While another worker
+        synchronises the tenant, the button says so and the cron gets the last run.
         """
         tenant = tenant.sudo()
-        Run = self.env["m365.sync.run"]
-        if not self._m365_lock(tenant):
+        run = self._m365_run_unit(tenant.id, due_only=False)
+        if run is None:
             message = self.env._(
                 "A contact sync of %(company)s is already running; wait until it ends.",
                 company=tenant.company_id.name,
@@ -162,15 +188,19 @@ class M365ContactSync(models.AbstractModel):
             if from_button:
                 raise UserError(message)
             _logger.info("Microsoft 365 contacts: %s", message)
-            return self._m365_last_run(tenant)
-        run = Run._m365_start("contacts", tenant=tenant)
-        # From here on the run is visible (and other runs see it is running).
-        self.env["ir.cron"]._commit_progress(0)
+            return self._m365_last_tenant_run(tenant)
+        return run or self._m365_last_tenant_run(tenant)
+
+    @api.model
+    def _m365_do_unit(self, unit, run):
+        tenant = self.env["m365.tenant"].sudo().browse(unit)
         client = None
         try:
             client = tenant._m365_graph_client()
-            client.budget = Budget(**CONTACT_BUDGET)
+            client.budget = self._m365_new_budget()
             self._m365_run_round(tenant, run, client)
+        except M365LockLost:
+            raise
         except Exception as exc:  # every failure is recorded on the run
             _logger.warning("Microsoft 365 contact sync of tenant %s failed: %s", tenant.id, exc)
             if isinstance(exc, GraphUnavailable):
@@ -188,49 +218,6 @@ class M365ContactSync(models.AbstractModel):
             if client is not None:
                 run._m365_add_stats(client.counters.snapshot())
                 client.close()
-            self.env["ir.cron"]._commit_progress(0)
-        return run
-
-    @api.model
-    def _m365_lock(self, tenant):
-        """Refuse a second concurrent run of the same tenant.
-
-        The tenant row is locked until the new run is committed as *running*; a
-        *running* run that made progress recently means another worker is busy.
-        A run silent for longer died with its worker and is closed as failed.
-        """
-        try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM m365_tenant WHERE id = %s FOR NO KEY UPDATE NOWAIT",
-                        tenant.id,
-                    )
-                )
-        except psycopg2.errors.LockNotAvailable:
-            return False
-        running = (
-            self.env["m365.sync.run"]
-            .sudo()
-            .search(
-                [
-                    ("tenant_id", "=", tenant.id),
-                    ("kind", "=", "contacts"),
-                    ("state", "=", "running"),
-                ]
-            )
-        )
-        stale_before = fields.Datetime.now() - STALE_RUN
-        for run in running:
-            if run.write_date > stale_before:
-                return False
-            run._m365_fail(
-                self.env._(
-                    "Interrupted: the worker running this sync stopped. The next run "
-                    "continues from the last complete sync."
-                )
-            )
-        return True
 
     # ------------------------------------------------------------------
     # One round
@@ -260,7 +247,7 @@ class M365ContactSync(models.AbstractModel):
             batch = plans[start : start + self._m365_batch_size]
             self._m365_apply(state, batch)
             done += len(batch)
-            remaining = self.env["ir.cron"]._commit_progress(len(batch), remaining=total - done)
+            remaining = self._m365_commit_progress(len(batch), remaining=total - done)
             if remaining <= 0 and done < total:
                 self._m365_flush_notes(state)
                 run._m365_fail(
@@ -327,7 +314,7 @@ class M365ContactSync(models.AbstractModel):
         return text
 
     # ------------------------------------------------------------------
-    # Planning: Graph users -> decisions (m365_graph.contacts)
+    # Planning: Graph users -> decisions (m365_graph.sync.contacts)
     # ------------------------------------------------------------------
     @api.model
     def _m365_plan(self, state, client, result):
@@ -693,7 +680,7 @@ class M365ContactSync(models.AbstractModel):
         for start in range(0, len(plans), self._m365_batch_size):
             batch = plans[start : start + self._m365_batch_size]
             self._m365_apply(state, batch)
-            self.env["ir.cron"]._commit_progress(len(batch))
+            self._m365_commit_progress(len(batch))
 
     @api.model
     def _m365_flush_notes(self, state):

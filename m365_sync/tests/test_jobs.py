@@ -1,0 +1,307 @@
+"""The unit-of-work base (``m365.job``) against the faults a fault matrix showed.
+
+Killed workers are simulated by a run row left "running" whose lock nobody holds;
+a second worker by a second real database connection holding the unit's lock.
+"""
+
+from odoo.exceptions import UserError
+from odoo.sql_db import db_connect
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from m365_sandbox import Sandbox
+
+from ..models.jobs import m365_job_busy, m365_job_contacts
+from ..models.m365_account import LOCK_CLASS
+from .busy_common import MONDAY, BusyCase
+from .common import ADELE, M365SandboxCase, PersonalSyncMixin
+from .outbox_common import OutboxMixin
+
+
+class OtherWorker:
+    """A second database connection holding a unit's advisory lock (another worker)."""
+
+    def __init__(self, dbname, lock):
+        self.lock = lock
+        self.cr = db_connect(dbname).cursor()
+
+    def __enter__(self):
+        self.cr.execute("SELECT pg_advisory_lock(%s, %s)", list(self.lock))
+        return self
+
+    def __exit__(self, *exc):
+        self.cr.execute("SELECT pg_advisory_unlock(%s, %s)", list(self.lock))
+        self.cr.close()
+
+    def can_lock(self):
+        """Whether this connection could take the lock (nobody else holds it)."""
+        self.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", list(self.lock))
+        return self.cr.fetchone()[0]
+
+
+def free_elsewhere(dbname, lock):
+    """True when a second connection can take ``lock`` at once (then releases it)."""
+    worker = OtherWorker(dbname, lock)
+    try:
+        taken = worker.can_lock()
+        if taken:
+            worker.cr.execute("SELECT pg_advisory_unlock(%s, %s)", list(lock))
+        return taken
+    finally:
+        worker.cr.close()
+
+
+@tagged("post_install", "-at_install")
+class TestContactJob(M365SandboxCase):
+    def setUp(self):
+        super().setUp()
+        sb = self.sandbox = Sandbox().start()
+        self.addCleanup(sb.stop)
+        self.tenant.write(
+            {
+                "azure_tenant": sb.tenant_id,
+                "client_id": sb.client_id,
+                "client_secret": sb.client_secret,
+                "authority_host": sb.url,
+                "graph_url": sb.graph_url,
+                "ca_bundle": sb.ca_path,
+                "http_timeout": 10,
+                "contact_sync": True,
+            }
+        )
+        self.calls = []
+        self.patch(type(self.env["ir.cron"]), "_commit_progress", self._commit)
+        self.Job = self.env["m365.job.contacts"]
+        self.Run = self.env["m365.sync.run"]
+        self.lock = (m365_job_contacts.LOCK_CLASS, self.tenant.id)
+
+    def _commit(self, *args, **kwargs):
+        self.calls.append("commit")
+        return float("inf")
+
+    def killed_run(self):
+        """The row a worker killed mid-run leaves: running, its lock gone with it."""
+        run = self.Run._m365_start("contacts", tenant=self.tenant)
+        run.unit_key = self.Job._m365_unit_identity(self.tenant.id)
+        return run
+
+    def test_a_killed_sync_does_not_block_the_button(self):
+        stale = self.killed_run()
+        action = self.tenant.action_m365_sync_contacts()
+        self.assertEqual(action["params"]["type"], "success", action["params"]["message"])
+        self.assertEqual(stale.state, "failed")
+        self.assertIn("Interrupted", stale.message)
+
+    def test_a_killed_sync_does_not_block_the_cron(self):
+        stale = self.killed_run()
+        self.Job._m365_cron()
+        self.assertEqual(stale.state, "failed", "closed at once, not after 24 hours")
+        last = self.Run.search([("kind", "=", "contacts")], limit=1)
+        self.assertNotEqual(last, stale)
+        self.assertEqual(last.state, "done", "the cron ran the sync")
+
+    def test_two_workers_racing(self):
+        with OtherWorker(self.env.cr.dbname, self.lock):
+            with self.assertRaisesRegex(UserError, "already running"):
+                self.Job._m365_sync(self.tenant, from_button=True)
+            self.Job._m365_cron()
+            self.assertFalse(self.Run.search([("kind", "=", "contacts")]), "no second run")
+        run = self.Job._m365_sync(self.tenant)
+        self.assertEqual(run.state, "done")
+
+    def test_the_lock_is_taken_again_after_every_commit(self):
+        """Another worker that took the tenant between two commits keeps it."""
+        self.patch(type(self.Job), "_m365_batch_size", 2)  # several commits
+        taken = []
+
+        def try_lock(_self, lock):
+            taken.append(lock)
+            return len(taken) < 3  # the lock, the re-lock after the run row; then lost
+
+        self.patch(type(self.Job), "_m365_try_lock", try_lock)
+        self.assertIsNone(self.Job._m365_run_unit(self.tenant.id, due_only=False))
+        self.assertEqual(len(taken), 3)
+        self.patch(type(self.Job), "_m365_try_lock", lambda _self, _lock: True)
+        partners = self.env["res.partner"].search_count([("m365_user_id", "!=", False)])
+        self.assertEqual(partners, 2, "the first batch only: the rest is the other worker's")
+
+    def test_the_lock_is_the_first_statement_of_a_fresh_transaction(self):
+        """Whatever decides (running runs, due, feature) is read after the lock, on a
+        snapshot taken with it: the base commits first, then locks, then reads."""
+        Job = type(self.Job)
+        for name in ("_m365_try_lock", "_m365_running_runs", "_m365_unit_due"):
+            original = getattr(Job, name)
+
+            def spy(_self, *args, _name=name, _original=original):
+                self.calls.append(_name)
+                return _original(_self, *args)
+
+            self.patch(Job, name, spy)
+        self.Job._m365_cron()
+        self.assertEqual(
+            self.calls[:4], ["commit", "_m365_try_lock", "_m365_running_runs", "_m365_unit_due"]
+        )
+
+    def test_the_lock_never_outlives_the_transaction(self):
+        """A failed final commit (the cron's connection dropped) leaves no lock behind."""
+
+        def commit(*args, **kwargs):
+            if len(self.calls) > 1:
+                raise RuntimeError("connection lost")
+            self.calls.append("commit")
+            return float("inf")
+
+        self.patch(type(self.env["ir.cron"]), "_commit_progress", commit)
+        with self.assertRaises(RuntimeError), self.env.cr.savepoint():
+            self.Job._m365_sync(self.tenant)
+        self.assertTrue(free_elsewhere(self.env.cr.dbname, self.lock))
+
+
+@tagged("post_install", "-at_install")
+class TestBusyJob(BusyCase):
+    def setUp(self):
+        super().setUp()
+        self.lock = (m365_job_busy.LOCK_NAMESPACE, self.tenant.id)
+
+    def interrupted_run(self, **state):
+        run = self.Run._m365_start("busy", tenant=self.tenant)
+        run.write(
+            {
+                "unit_key": self.Job._m365_unit_identity(self.tenant.id),
+                "resume_state": {
+                    "day": "2026-03-02",
+                    "after": 0,
+                    "mailboxes": 0,
+                    "failed": 0,
+                    "days": 0,
+                    "fallback": 0,
+                    "details": 0,
+                    **state,
+                },
+            }
+        )
+        return run
+
+    def test_a_run_switched_off_midway_is_closed(self):
+        run = self.interrupted_run()
+        self.tenant.busy_sync = False
+        self.Job._m365_cron()
+        self.assertEqual(run.state, "failed", "not running forever")
+        self.assertIn("switched off", run.message)
+        self.assertFalse(run.resume_state)
+
+    def test_an_interrupted_run_is_resumed_by_the_next_worker(self):
+        self.event("Adele Vance", MONDAY, 9, 10)
+        run = self.interrupted_run()
+        self.assertEqual(self.Job._m365_import_busy(self.tenant), run, "resumed, not a new one")
+        self.assertEqual(run.state, "done")
+
+    def test_two_workers_racing(self):
+        with OtherWorker(self.env.cr.dbname, self.lock):
+            self.assertIsNone(self.Job._m365_import_busy(self.tenant))
+            self.Job._m365_cron()
+        self.assertFalse(self.Run.search([("kind", "=", "busy")]), "no run while it is held")
+        self.assertEqual(self.import_busy().state, "done")
+
+    def test_no_lock_is_left_on_the_connection(self):
+        """The import's lock is a transaction lock: a failure leaves nothing behind."""
+
+        def failing(*args, **kwargs):
+            raise RuntimeError("commit failed")
+
+        self.patch(type(self.env["ir.cron"]), "_commit_progress", failing)
+        with self.assertRaises(RuntimeError), self.env.cr.savepoint():
+            self.Job._m365_import_busy(self.tenant)
+        self.assertTrue(free_elsewhere(self.env.cr.dbname, self.lock))
+
+
+@tagged("post_install", "-at_install")
+class TestPersonalJob(PersonalSyncMixin, M365SandboxCase):
+    def test_a_killed_pull_is_closed_and_the_account_pulled(self):
+        account = self.connect()
+        Run = self.env["m365.sync.run"]
+        stale = Run._m365_start("personal", tenant=account.tenant_id, user=account.user_id)
+        stale.unit_key = self.env["m365.job.personal"]._m365_unit_identity(account.id)
+        self.assertTrue(account._m365_sync())
+        self.assertEqual(stale.state, "failed")
+        self.assertIn("Interrupted", stale.message)
+
+    def test_a_failed_run_counts_once(self):
+        account = self.connect()
+        before = account.failure_count
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug")
+
+        self.patch(type(self.env["m365.event.link"]), "_m365_pull", broken)
+        with mute_logger("odoo.addons.m365_sync.models.m365_account"):
+            self.assertFalse(account._m365_sync())
+        self.assertEqual(account.failure_count, before + 1)
+
+    def test_an_account_held_by_another_worker_is_left_alone(self):
+        account = self.connect()
+        runs = self.env["m365.sync.run"].search_count([])
+        with OtherWorker(self.env.cr.dbname, (LOCK_CLASS, account.id)):
+            self.assertIsNone(account._m365_sync())
+        self.assertEqual(self.env["m365.sync.run"].search_count([]), runs)
+
+
+@tagged("post_install", "-at_install")
+class TestOutboxJob(OutboxMixin, M365SandboxCase):
+    def unit(self):
+        units = self.env["m365.job.outbox"]._m365_units()
+        self.assertEqual(len(units), 1)
+        return units[0]
+
+    def test_a_killed_drain_leaves_a_run_that_the_next_drain_closes(self):
+        self.appointment("Sent after a crash")
+        Job = self.env["m365.job.outbox"]
+        commits = []
+
+        def commit(*args, **kwargs):
+            commits.append(self.env["m365.sync.run"].search_count([("kind", "=", "outbox")]))
+            return float("inf")
+
+        self.patch(type(self.env["ir.cron"]), "_commit_progress", commit)
+        stale = Job._m365_start_run(self.unit())  # what the killed worker had committed
+        run = self.drain()
+        self.assertNotEqual(run, stale)
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(stale.state, "failed")
+        self.assertIn("Interrupted", stale.message)
+        self.assertIn(2, commits, "the new run was committed before anything was sent")
+
+    def test_an_account_to_reconnect_counts_one_failure_per_drain(self):
+        for index in range(5):
+            self.appointment(f"Waits {index}")
+        before = self.account.failure_count
+        self.sandbox.state.revoke_refresh_tokens(ADELE)
+        self.sandbox.state.advance_clock(3700)
+        self.drain()
+        self.assertEqual(self.account.state, "reconnect")
+        self.assertEqual(self.account.failure_count, before + 1, "one run, one failure")
+
+    def test_a_drain_held_by_the_pull_waits(self):
+        self.appointment("Waits for the pull")
+        with OtherWorker(self.env.cr.dbname, (LOCK_CLASS, self.account.id)):
+            self.drain()
+            self.assertFalse(self.env["m365.sync.run"].search([("kind", "=", "outbox")]))
+        self.assertEqual(self.drain().state, "done")
+
+    def test_a_412_winner_is_resent_in_the_batched_path(self):
+        events = [self.appointment(f"Meeting {index}") for index in range(3)]
+        self.drain()
+        for event in events:
+            link = self.link(event)
+            self.sandbox.state.update_event(ADELE, link.graph_event_id, subject="In Outlook")
+            event.write({"name": f"{event.name} (Odoo)"})
+        self.sandbox.log.clear()
+        run = self.drain()
+        self.assertEqual(run.updated, 3, run.message)
+        patches = [r for r in self.sandbox.log if r.method == "PATCH"]
+        self.assertEqual([r.status for r in patches], [412] * 3 + [200] * 3)
+        self.assertTrue(all(r.in_batch for r in patches), "the resend is batched too")
+        self.assertEqual(
+            sorted(e["subject"] for e in self.outlook()),
+            [f"Meeting {index} (Odoo)" for index in range(3)],
+        )
