@@ -23,7 +23,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from m365_graph.sync.pull import NO_TITLE
-from m365_sandbox import Sandbox, bulk_seed
+from m365_sandbox import Sandbox, bulk_seed, weekly_recurrence
 
 from .common import rate
 from .odoosupport import connect_account, odoo_env, point_tenant_at
@@ -43,18 +43,7 @@ def _add_series(sb: Sandbox, upn: str, series: int, occurrences: int, today: dat
             f"Series {index + 1}",
             first,
             first + timedelta(minutes=30),
-            recurrence={
-                "pattern": {
-                    "type": "weekly",
-                    "interval": 1,
-                    "daysOfWeek": [first.strftime("%A").lower()],
-                },
-                "range": {
-                    "type": "numbered",
-                    "startDate": first.date().isoformat(),
-                    "numberOfOccurrences": occurrences,
-                },
-            },
+            recurrence=weekly_recurrence(first, occurrences),
         )
 
 

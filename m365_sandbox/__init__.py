@@ -16,6 +16,6 @@ or from a shell: ``python -m m365_sandbox --seed FILE --port N``.
 """
 
 from .server.sandbox_server import Sandbox
-from .tenant.seed import bulk_seed, demo_seed, load_seed
+from .tenant.seed import bulk_seed, demo_seed, load_seed, weekly_recurrence
 
-__all__ = ["Sandbox", "bulk_seed", "demo_seed", "load_seed"]
+__all__ = ["Sandbox", "bulk_seed", "demo_seed", "load_seed", "weekly_recurrence"]

@@ -49,6 +49,26 @@ from .zone_lookup import UTC, zone
 _RELATIVE = re.compile(r"^today(?P<offset>[+-]\d+)?(?:T(?P<time>[\d:.]+))?$")
 
 
+def weekly_recurrence(first: datetime, occurrences: int, interval: int = 1) -> dict:
+    """Graph's ``patternedRecurrence`` of a weekly series starting with ``first``.
+
+    The weekday is ``first``'s own and the range is numbered, as Outlook writes a
+    "weekly, N times" series (Graph docs, "patternedRecurrence resource type").
+    """
+    return {
+        "pattern": {
+            "type": "weekly",
+            "interval": interval,
+            "daysOfWeek": [first.strftime("%A").lower()],
+        },
+        "range": {
+            "type": "numbered",
+            "startDate": first.date().isoformat(),
+            "numberOfOccurrences": occurrences,
+        },
+    }
+
+
 def load_seed(path_or_dict) -> dict:
     """A seed dict from a dict (returned as is) or a JSON file path."""
     if isinstance(path_or_dict, dict):

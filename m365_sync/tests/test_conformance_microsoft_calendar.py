@@ -22,6 +22,8 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
+from m365_sandbox import weekly_recurrence
+
 from .common import ADELE, M365SandboxCase
 
 UTC = timezone.utc
@@ -111,18 +113,7 @@ class TestMicrosoftCalendarConformance(M365SandboxCase):
                     f"Weekly {i}",
                     first,
                     first + timedelta(hours=1),
-                    recurrence={
-                        "pattern": {
-                            "type": "weekly",
-                            "interval": 1,
-                            "daysOfWeek": [first.strftime("%A").lower()],
-                        },
-                        "range": {
-                            "type": "numbered",
-                            "startDate": first.date().isoformat(),
-                            "numberOfOccurrences": 4,
-                        },
-                    },
+                    recurrence=weekly_recurrence(first, 4),
                 )
             )
         token = self.sandbox.issue_user_token(ADELE, ["Calendars.ReadWrite", "User.Read"])
@@ -165,18 +156,7 @@ class TestMicrosoftCalendarConformance(M365SandboxCase):
             "Weekly",
             first,
             first + timedelta(hours=1),
-            recurrence={
-                "pattern": {
-                    "type": "weekly",
-                    "interval": 1,
-                    "daysOfWeek": [first.strftime("%A").lower()],
-                },
-                "range": {
-                    "type": "numbered",
-                    "startDate": first.date().isoformat(),
-                    "numberOfOccurrences": 3,
-                },
-            },
+            recurrence=weekly_recurrence(first, 3),
         )
         token = self.sandbox.issue_user_token(ADELE, ["Calendars.ReadWrite", "User.Read"])
         self._point_microsoft_calendar_at_the_sandbox(token)

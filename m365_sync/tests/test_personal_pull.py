@@ -3,6 +3,8 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from m365_sandbox import weekly_recurrence as weekly
+
 from ..models import m365_event_link
 from .common import ADELE, MEGAN, M365SandboxCase, PersonalSyncMixin
 
@@ -13,21 +15,6 @@ def at(days, hour=9, minute=0):
     """An aware datetime ``days`` from today at ``hour`` UTC."""
     day = datetime.now(UTC).date() + timedelta(days=days)
     return datetime.combine(day, time(hour, minute), UTC)
-
-
-def weekly(first, count):
-    return {
-        "pattern": {
-            "type": "weekly",
-            "interval": 1,
-            "daysOfWeek": [first.strftime("%A").lower()],
-        },
-        "range": {
-            "type": "numbered",
-            "startDate": first.date().isoformat(),
-            "numberOfOccurrences": count,
-        },
-    }
 
 
 @tagged("post_install", "-at_install")
