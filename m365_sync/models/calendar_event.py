@@ -254,17 +254,20 @@ class CalendarEvent(models.Model):
         # A changed occurrence is written to its Outlook occurrence, never as a new event.
         return bool(self.recurrence_id)
 
-    def _m365_find_link(self, item, drain):
-        """An occurrence not linked yet: link its series' occurrences first."""
+    def _m365_plan(self, item, link):
+        """An occurrence not linked yet whose series is in Outlook: the drain links the
+        series' occurrences after its pushes, then sends it (no Graph call here)."""
         recurrence = self.recurrence_id
-        if not recurrence:
-            return super()._m365_find_link(item, drain)
-        master = self.env["m365.event.link"]._m365_links_of(recurrence, drain.account)[:1]
+        if link or not recurrence:
+            return super()._m365_plan(item, link)
+        account = item.account_id or None
+        master = self.env["m365.event.link"]._m365_links_of(recurrence, account)[:1]
         if not master:
-            return master
-        recurrence._m365_link_occurrences(master, drain)
-        links = self.env["m365.event.link"]._m365_links_of(self, drain.account)
-        return links.filtered(lambda link: link.series_master_id == master.graph_event_id)[:1]
+            return "wait", None
+        return "series", master
+
+    def _m365_link_values(self, item, event):
+        return dict(super()._m365_link_values(item, event), calendar_event_id=self.id)
 
     def _m365_apply_remote(self, link, event):
         """Outlook's version won a conflict: write it into the appointment (as the pull does)."""

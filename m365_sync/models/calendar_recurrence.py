@@ -28,8 +28,8 @@ from datetime import datetime, time, timedelta
 
 from odoo import api, fields, models
 
-from m365_graph import PushOperation, Recurrence, build_payload, list_instances, push_operations
-from m365_graph.core.errors import BadResponse, GraphError
+from m365_graph import Recurrence, build_payload
+from m365_graph.core.errors import BadResponse
 from m365_graph.sync.pull import map_event
 from m365_graph.sync.recurrence import WEEKDAY_FIELDS
 
@@ -158,8 +158,16 @@ class CalendarRecurrence(models.Model):
     # ------------------------------------------------------------------
     # Hooks of the drain
     # ------------------------------------------------------------------
-    def _m365_after_push(self, link, event, drain, created):
-        self._m365_link_occurrences(link, drain, created=created)
+    def _m365_series_window(self):
+        """The span of Outlook occurrences to read back: the appointments Odoo has, with
+        a day of margin before and two after (``None`` when none is left)."""
+        self.ensure_one()
+        events = self.calendar_event_ids.filtered("active")
+        if not events:
+            return None
+        low = datetime.combine(min(events.mapped("start")).date(), time(0)) - timedelta(days=1)
+        high = datetime.combine(max(events.mapped("stop")).date(), time(0)) + timedelta(days=2)
+        return low, high
 
     def _m365_apply_remote(self, link, event):
         """Outlook's series won a conflict: its title, place and notes go to every occurrence."""
@@ -172,33 +180,20 @@ class CalendarRecurrence(models.Model):
             dict(shared, recurrence_update="self_only")
         )
 
-    def _m365_link_occurrences(self, master, drain, created=False):
+    def _m365_link_occurrences(self, master, instances, account, created=False):
         """Link the Odoo appointments of this series to Outlook's occurrences.
 
-        Matches by original start; changed appointments (moved in Odoo) take the
-        remaining occurrences in order and are queued to be written to them;
-        occurrences Odoo no longer has (deleted before the series reached Outlook)
-        are cancelled. Returns nothing; failures are left for the next push.
+        ``instances``: the series' occurrences the drain read (``$batch``) in
+        :meth:`_m365_series_window`. Matches by original start; changed appointments
+        (moved in Odoo) take the remaining occurrences in order and are queued to be
+        written to them. Odoo side only (no Graph call): returns the ids of the
+        occurrences Odoo no longer has (deleted before the series reached Outlook),
+        which the drain cancels.
         """
         self.ensure_one()
         events = self.calendar_event_ids.filtered("active").sorted("start")
         if not events:
-            return
-        account = drain.account
-        low = datetime.combine(min(events.mapped("start")).date(), time(0)) - timedelta(days=1)
-        high = datetime.combine(max(events.mapped("stop")).date(), time(0)) + timedelta(days=2)
-        mailbox = master.mailbox if master.mailbox and not account else "me"
-        try:
-            instances = list_instances(drain.client, mailbox, master.graph_event_id, low, high)
-        except GraphError as exc:
-            drain.run._m365_count(
-                skipped_reason=self.env._(
-                    "%(series)s: its occurrences could not be read (%(error)s)",
-                    series=self.display_name,
-                    error=exc,
-                )
-            )
-            return
+            return []
         by_start = {}
         for instance in instances:
             if events[0].allday:
@@ -285,21 +280,11 @@ class CalendarRecurrence(models.Model):
         # Occurrences Odoo does not have, inside the span Odoo materialised, were
         # deleted in Odoo before the series reached Outlook: cancel them.
         last = max(events.mapped("start"))
-        gone = [
-            PushOperation(f"cancel-{i.id}", "delete", event_id=i.id)
-            for i in leftovers
-            if created and (_original_start(i) or last) <= last
+        return [
+            instance.id
+            for instance in leftovers
+            if created and (_original_start(instance) or last) <= last
         ]
-        if gone:
-            for result in push_operations(drain.client, mailbox, gone):
-                if result.error is not None:
-                    drain.run._m365_count(
-                        skipped_reason=self.env._(
-                            "%(series)s: an occurrence could not be cancelled (%(error)s)",
-                            series=self.display_name,
-                            error=result.error,
-                        )
-                    )
 
 
 def _original_start(instance):

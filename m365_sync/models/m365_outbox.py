@@ -17,10 +17,11 @@ connected account — delegated — or the tenant's application permission) and
 record (``res_model``/``res_id``): appointments, series and activities.
 The model of the record queues the body when it changes (``m365.push.mixin``:
 ``_m365_outbox_entry``) and answers the drain's hooks: after a push
-(``_m365_after_push``), after a conflict Outlook won (``_m365_apply_remote``), to
-find the event of a record that has no link yet (``_m365_find_link``), and when
-its rows failed for good (``_m365_push_failed``); ``m365.event.link`` stays the
-one place mapping a record to a Graph event.
+through the record protocol of ``m365.push.mixin`` (plan a row, the values of
+its link, after a push, link a series' occurrences, a conflict Outlook won, rows
+failed for good), none of which calls Graph: the drain does all the Graph I/O
+itself, batched; ``m365.event.link`` stays the one place mapping a record to a
+Graph event.
 
 The drain (``m365.job.outbox``: cron every minute, and right after each commit
 that queued rows) takes the due rows per writer and mailbox, under the account's
@@ -60,6 +61,7 @@ from m365_graph import (
     resolve_conflict,
 )
 from m365_graph.core.errors import BadResponse, NotFound, PreconditionFailed
+from m365_graph.resources.series import read_instances
 from m365_graph.sync.outbox import FAIL, RETRY, WAIT_ACCOUNT, WAIT_GRAPH
 
 from .common import aware_utc, naive_utc
@@ -473,6 +475,8 @@ class _Drain:
         self.account_error = None  # the error that makes the account wait (once per run)
         self.resend = None  # (row, change key) of 412 winners, while a batch is answered
         self.pending = []  # (row, new link values or None, created?, event) to flush
+        self.target = "me"  # the mailbox of the rows
+        self.series = {}  # {master link id: created?} whose occurrences are to link
         self.Link = self.env["m365.event.link"].sudo()
 
     # -- helpers ----------------------------------------------------------------
@@ -533,7 +537,11 @@ class _Drain:
     # -- the drain ----------------------------------------------------------------
 
     def send(self):
-        creates, later = [], []
+        """Plan every row (Odoo data only), push, then link the series pushed or needed
+        by an occurrence (their instances read in ``$batch``), then send the
+        occurrences that waited for those links and the occurrences to cancel."""
+        self.target = self.mailbox(self.items[:1]) if self.items else "me"
+        creates, later, occurrences = [], [], []
         for item in self.items:
             record = self.record(item)
             if item.operation == "delete":
@@ -543,20 +551,98 @@ class _Drain:
                 item.unlink()  # deleted meanwhile: its own delete row (if any) follows
                 continue
             link = self.link_of(item, record)
-            if not link:
-                link = record._m365_find_link(item, self)
-            if link:
+            action, master = record._m365_plan(item, link)
+            if action == "series":
+                occurrences.append((item, master.graph_event_id))
+                self.series.setdefault(master.id, False)
+            elif action == "wait":
+                self.wait_for_series(item)
+            elif link:
                 item.link_id = link
                 later.append(item)
-            elif record._m365_needs_link(item):
-                item._m365_failed(
-                    self.env._("The series of this occurrence is not in Outlook yet."), "retry"
-                )
-                self.stats["retry"] += 1
             else:
                 creates.append(item)
         self.push(creates)
         self.push([item for item in later if item.exists()])
+        self.link_series()
+        ready = []
+        for item, master_id in occurrences:
+            if not item.exists():
+                continue  # coalesced with a row the linking queued: sent next time
+            record = self.record(item)
+            if not record:
+                continue
+            link = self.Link._m365_links_of(record, self.account or None).filtered(
+                lambda link, master_id=master_id: link.series_master_id == master_id
+            )[:1]
+            if link:
+                item.link_id = link
+                ready.append(item)
+            else:
+                self.wait_for_series(item)
+        self.push(ready)
+        self.link_series()
+
+    def wait_for_series(self, item):
+        item._m365_failed(
+            self.env._("The series of this occurrence is not in Outlook yet."), "retry"
+        )
+        self.stats["retry"] += 1
+
+    def link_series(self):
+        """Read the occurrences of the series to link (``$batch``, one round trip per 20
+        series of the same span), hand them to their records, send the cancels."""
+        series, self.series = self.series, {}
+        if not series:
+            return
+        masters = self.Link.browse(list(series)).exists()
+        windows = defaultdict(list)  # (start, end) → [(master, recurrence)]
+        for master in masters:
+            record = self.env[master.res_model].browse(master.res_id).exists()
+            window = record._m365_series_window() if record else None
+            if window:
+                windows[window].append((master, record))
+        mailbox = self.target
+        cancels = []
+        for (low, high), pairs in windows.items():
+            ids = [master.graph_event_id for master, _record in pairs]
+            try:
+                answers = read_instances(self.client, mailbox, ids, low, high)
+            except GraphError as exc:
+                answers = dict.fromkeys(ids, exc)
+            for master, record in pairs:
+                instances = answers.get(master.graph_event_id)
+                if instances is None or isinstance(instances, Exception):
+                    self.run._m365_count(
+                        skipped_reason=self.env._(
+                            "%(series)s: its occurrences could not be read (%(error)s)",
+                            series=record.display_name,
+                            error=instances
+                            if instances is not None
+                            else self.env._("the series is not in Outlook"),
+                        )
+                    )
+                    continue
+                gone = record._m365_link_occurrences(
+                    master, instances, self.account, created=series[master.id]
+                )
+                cancels += [(record, event_id) for event_id in gone]
+        if not cancels:
+            return
+        ops = [
+            PushOperation(f"cancel-{event_id}", "delete", event_id=event_id)
+            for _record, event_id in cancels
+        ]
+        names = {f"cancel-{event_id}": record.display_name for record, event_id in cancels}
+        for result in push_operations(self.client, mailbox, ops):
+            if result.error is not None:
+                self.run._m365_count(
+                    skipped_reason=self.env._(
+                        "%(series)s: an occurrence could not be cancelled (%(error)s)",
+                        series=names.get(result.key, ""),
+                        error=result.error,
+                    )
+                )
 
     def operation(self, item):
         """The PushOperation of a row, or None when nothing needs sending."""
@@ -661,8 +747,12 @@ class _Drain:
         done.unlink()
         for res_model, res_id, link, event, new in hooks:
             record = self.env[res_model].browse(res_id).exists()
-            if record:
-                record._m365_after_push(link, event, self, created=new)
+            if not record:
+                continue
+            record._m365_after_push(link, event, new)
+            if link.event_type == "seriesMaster" and record._m365_series_window():
+                # Its occurrences are linked after the pushes (``link_series``).
+                self.series[link.id] = self.series.get(link.id, False) or new
 
     def outcome(self, item, op, result, sent_at):
         event, error = result.event, result.error
@@ -747,9 +837,7 @@ class _Drain:
             )
             record = self.record(item)
             if record:
-                values["user_id"] = record._m365_link_user(item).id
-            if item.res_model == "calendar.event":
-                values["calendar_event_id"] = item.res_id
+                values.update(record._m365_link_values(item, event))
         if self.account:
             self.account._m365_note_clock(clock_offset(event.last_modified, aware_utc(sent_at)))
         self.stats["created" if created else "updated"] += 1

@@ -2,10 +2,32 @@
 
 Why this file exists: the outbox (``m365.outbox``) sends any record — an
 appointment, a series, and next a planned activity — so the record's model
-supplies what only it knows, through the hooks of this mixin: which account
-writes it, the body it becomes, and what to do after a push, after a conflict
-Outlook won, or to find its event when it has no link yet. The defaults suit a
-record that maps to one stand-alone Outlook event.
+supplies what only it knows, through the *record protocol* of this mixin. The
+defaults suit a record that maps to one stand-alone Outlook event.
+
+The record protocol (no method of it calls Microsoft Graph: all Graph I/O of a
+drain is the drain's own, batched — ``m365_outbox._Drain``):
+
+1. **Plan** — ``_m365_plan(item, link)``, while the drain plans its rows, from Odoo
+   data only: ``("send", None)`` (create, or update the linked event),
+   ``("wait", None)`` (an update that must not create an event and has no link
+   yet: the row is retried later) or ``("series", master)`` (an occurrence of a
+   series already in Outlook whose occurrences are not linked yet: the drain
+   reads the series' instances after its pushes, links them, then sends the row).
+2. **Link values** — ``_m365_link_values(item, event)``, when the drain writes the
+   new ``m365.event.link`` of a pushed event: the record's own values of it (its
+   user, the appointment it stands for).
+3. **After push** — ``_m365_after_push(link, event, created)``, once the links of
+   a push round are written and its rows dropped: Odoo-side consequences only.
+4. **Series** (records that are an Outlook series) — ``_m365_series_window()``
+   says which span of instances the drain reads after the pushes (``None``: not
+   a series); the drain reads the instances of every series of the round in
+   ``$batch`` and hands them to ``_m365_link_occurrences(master, instances,
+   account, created)``, which links the appointments and returns the ids of the
+   Outlook occurrences to cancel; the drain sends those cancels itself.
+5. **Conflict lost** — ``_m365_apply_remote(link, event)``: Outlook's version won a
+   412 (the drain re-read it): bring it into Odoo.
+6. **Failed for good** — ``_m365_push_failed(items)``, after the owner was told.
 """
 
 from odoo import api, models
@@ -84,16 +106,32 @@ class M365PushMixin(models.AbstractModel):
     # ------------------------------------------------------------------
     # Hooks called by the drain
     # ------------------------------------------------------------------
-    def _m365_find_link(self, item, drain):
-        """The link of a record that has none yet (e.g. an occurrence of a series)."""
-        return self.env["m365.event.link"]
+    def _m365_plan(self, item, link):
+        """What the drain does with the row ``item`` of this record (pure, Odoo data).
+
+        ``link`` is the record's link in the row's calendar (empty if never pushed).
+        Returns ``("send", None)``, ``("wait", None)`` or ``("series", master link)``.
+        """
+        self.ensure_one()
+        if link or not self._m365_needs_link(item):
+            return "send", None
+        return "wait", None
 
     def _m365_needs_link(self, item):
         """True when an update without a link must wait instead of creating an event."""
         return False
 
-    def _m365_after_push(self, link, event, drain, created):
-        """Called after the record's event was created or updated in Outlook."""
+    def _m365_link_values(self, item, event):
+        """The record's own values of the new link of ``event`` (pushed for ``item``)."""
+        self.ensure_one()
+        return {"user_id": self._m365_link_user(item).id}
+
+    def _m365_after_push(self, link, event, created):
+        """After the record's event was created or updated in Outlook (Odoo side only)."""
+
+    def _m365_series_window(self):
+        """``(start, end)`` of the occurrences to read back after a push; None: no series."""
+        return None
 
     def _m365_apply_remote(self, link, event):
         """Outlook's version won a conflict: bring it into Odoo (default: nothing)."""

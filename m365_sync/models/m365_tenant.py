@@ -252,7 +252,8 @@ class M365Tenant(models.Model):
         default=3,
         required=True,
         help="After this many failed runs in a row, the owner of the account receives one "
-        "e-mail for the streak (a sign-in that must be renewed is reported at once).",
+        "e-mail for the streak (a sign-in that must be renewed is reported at once); the "
+        "Microsoft 365 managers likewise for the contact sync and the busy-time import.",
     )
     personal_notify_managers = fields.Boolean(
         string="Also e-mail Microsoft 365 managers",

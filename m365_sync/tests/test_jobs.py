@@ -51,8 +51,59 @@ def free_elsewhere(dbname, lock):
         worker.cr.close()
 
 
+class StreakMixin:
+    """The base's failure streak of a tenant job: one e-mail to the managers per streak."""
+
+    kind = None
+
+    def streak_mails(self):
+        runs = self.env["m365.sync.run"].sudo().search([("kind", "=", self.kind)])
+        return (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("model", "=", "m365.sync.run"), ("res_id", "in", runs.ids)])
+        )
+
+    def check_streak(self, run_once, break_it, fix_it):
+        manager = self.env["res.users"].create(
+            {
+                "name": "M365 Manager",
+                "login": f"m365_streak_{self.kind}",
+                "email": "streak@odoo.example",
+                "group_ids": [
+                    (4, self.env.ref("base.group_user").id),
+                    (4, self.env.ref("m365_sync.group_m365_manager").id),
+                ],
+            }
+        )
+        self.tenant.personal_failure_threshold = 3
+        before = self.streak_mails()
+        break_it()
+        for count in range(1, 3):
+            self.assertEqual(run_once().state, "failed")
+            self.assertEqual(self.streak_mails(), before, f"not after {count} failure(s)")
+        run = run_once()
+        self.assertEqual(run.state, "failed")
+        mail = self.streak_mails() - before
+        self.assertEqual(len(mail), 1, "one e-mail after 3 failed runs in a row")
+        self.assertIn(manager.partner_id, mail.recipient_ids)
+        self.assertIn("the last 3 times", mail.body_html)
+        self.assertIn(run.message[:20], mail.body_html)
+        self.assertEqual(run_once().state, "failed")
+        self.assertEqual(len(self.streak_mails() - before), 1, "one e-mail per streak")
+        fix_it()
+        self.assertEqual(run_once().state, "done")
+        self.assertEqual(len(self.streak_mails() - before), 1)
+        break_it()
+        for _i in range(3):
+            run_once()
+        self.assertEqual(len(self.streak_mails() - before), 2, "a new streak, a new e-mail")
+
+
 @tagged("post_install", "-at_install")
-class TestContactJob(M365SandboxCase):
+class TestContactJob(StreakMixin, M365SandboxCase):
+    kind = "contacts"
+
     def setUp(self):
         super().setUp()
         sb = self.sandbox = Sandbox().start()
@@ -84,6 +135,17 @@ class TestContactJob(M365SandboxCase):
         run = self.Run._m365_start("contacts", tenant=self.tenant)
         run.unit_key = self.Job._m365_unit_identity(self.tenant.id)
         return run
+
+    def test_failed_runs_in_a_row_are_told_to_the_managers_once(self):
+        def break_it():
+            self.tenant.sudo().client_secret = "wrong"
+
+        def fix_it():
+            self.tenant.sudo().client_secret = self.sandbox.client_secret
+
+        self.check_streak(
+            lambda: self.Job._m365_run_unit(self.tenant.id, due_only=False), break_it, fix_it
+        )
 
     def test_a_killed_sync_does_not_block_the_button(self):
         stale = self.killed_run()
@@ -158,7 +220,9 @@ class TestContactJob(M365SandboxCase):
 
 
 @tagged("post_install", "-at_install")
-class TestBusyJob(BusyCase):
+class TestBusyJob(StreakMixin, BusyCase):
+    kind = "busy"
+
     def setUp(self):
         super().setUp()
         self.lock = (m365_job_busy.LOCK_NAMESPACE, self.tenant.id)
@@ -181,6 +245,17 @@ class TestBusyJob(BusyCase):
             }
         )
         return run
+
+    def test_failed_runs_in_a_row_are_told_to_the_managers_once(self):
+        self.event("Adele Vance", MONDAY, 9, 10)
+
+        def break_it():
+            self.tenant.sudo().client_secret = "wrong"
+
+        def fix_it():
+            self.tenant.sudo().client_secret = self.sandbox.client_secret
+
+        self.check_streak(self.import_busy, break_it, fix_it)
 
     def test_a_run_switched_off_midway_is_closed(self):
         run = self.interrupted_run()

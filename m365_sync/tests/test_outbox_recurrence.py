@@ -1,7 +1,11 @@
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+
+from m365_graph import GraphClient
 
 from .common import ADELE, M365SandboxCase
 from .outbox_common import OutboxMixin, day
@@ -43,6 +47,95 @@ class TestOutboxRecurrence(OutboxMixin, M365SandboxCase):
                 stored.render(key)
                 for key, _start, _end in stored.occurrences(low, low + timedelta(days=900))
             ]
+
+    @contextmanager
+    def hooks_without_graph(self):
+        """Fail the test if a method of the outbox record protocol calls Graph."""
+        hooks = (
+            "_m365_plan",
+            "_m365_needs_link",
+            "_m365_link_values",
+            "_m365_link_user",
+            "_m365_after_push",
+            "_m365_series_window",
+            "_m365_link_occurrences",
+            "_m365_apply_remote",
+        )
+        inside, called = [], []
+        original_request = GraphClient.request
+
+        def request(client, method, url, *args, **kwargs):
+            if inside:
+                called.append((inside[-1], method, url))
+            return original_request(client, method, url, *args, **kwargs)
+
+        def guarded(name, original):
+            def method(records, *args, **kwargs):
+                inside.append(f"{records._name}.{name}")
+                try:
+                    return original(records, *args, **kwargs)
+                finally:
+                    inside.pop()
+
+            return method
+
+        with ExitStack() as stack:
+            stack.enter_context(patch.object(GraphClient, "request", request))
+            for model in ("calendar.event", "calendar.recurrence"):
+                cls = self.registry[model]
+                for name in hooks:
+                    if hasattr(cls, name):
+                        stack.enter_context(
+                            patch.object(cls, name, guarded(name, getattr(cls, name)))
+                        )
+            yield
+        self.assertFalse(called, "no hook of the record protocol calls Microsoft Graph")
+
+    def graph_requests(self):
+        return [r for r in self.sandbox.log if "/oauth2/" not in r.path]
+
+    def test_the_drain_reads_series_instances_after_its_pushes_in_batch(self):
+        """Hooks never call Graph: the drain pushes, then reads the instances of the
+        series in ``$batch``, then cancels what Odoo deleted and sends the occurrence
+        rows that waited for their links."""
+        events = self.series(count=4)
+        # Deleted before the series reached Outlook: cancelled there by the drain.
+        events[1].unlink()
+        self.sandbox.log.clear()
+        with self.hooks_without_graph():
+            run = self.drain()
+        self.assertEqual(run.created, 1)
+        [master] = self.masters()
+        self.assertEqual(len(self.instances(master)), 3)
+        log = self.graph_requests()
+        kinds = [
+            "instances" if r.path.endswith("/instances") else r.method
+            for r in log
+            if not r.path.endswith("/$batch")
+        ]
+        reads = [i for i, kind in enumerate(kinds) if kind == "instances"]
+        self.assertEqual(len(reads), 1, kinds)
+        self.assertTrue(all(r.in_batch for r in log if r.path.endswith("/instances")))
+        self.assertLess(kinds.index("POST"), reads[0], "instances read after the push")
+        self.assertLess(reads[0], kinds.index("DELETE"), "cancel after the read")
+
+        # An occurrence whose link is gone waits for the series to be linked again
+        # (after the pushes, in the drain), then is written to its own occurrence.
+        self.link(events[2]).unlink()
+        events[2].write({"name": "Special edition", "recurrence_update": "self_only"})
+        self.sandbox.log.clear()
+        with self.hooks_without_graph():
+            self.drain()
+        kinds = [
+            "instances" if r.path.endswith("/instances") else r.method
+            for r in self.graph_requests()
+            if not r.path.endswith("/$batch")
+        ]
+        self.assertEqual(kinds.count("instances"), 1, kinds)
+        self.assertLess(kinds.index("instances"), kinds.index("PATCH"), kinds)
+        special = {i["id"]: i for i in self.instances(master)}[self.link(events[2]).graph_event_id]
+        self.assertEqual(special["subject"], "Special edition")
+        self.assertFalse(self.writes("POST"), "no new event")
 
     def test_a_recurrence_is_one_outlook_series_linked_to_its_appointments(self):
         events = self.series(count=5)

@@ -41,7 +41,11 @@ owns everything around it, once (:meth:`_m365_run_unit`):
    unit leaves Odoo as it was. Long units keep a savepoint per committed batch.
 7. **Failure.** An exception is recorded on the run in plain words
    (:meth:`_m365_failure_message`) and counted once per run in the failure
-   streak (:meth:`_m365_after_unit`), never once per item.
+   streak (:meth:`_m365_after_unit`), never once per item: after N failed runs
+   in a row of a unit (the tenant's Settings value) the people concerned are
+   told once per streak — the tenant's Microsoft 365 managers for tenant jobs
+   (:meth:`_m365_notify_streak`), the account's owner for a personal pull (its
+   own streak on the account, which the outbox's sign-in failures count too).
 8. **Progress.** After each unit the dispatcher commits and reports progress
    (``ir.cron._commit_progress``) and stops when the cron's time is up.
 """
@@ -120,7 +124,81 @@ class M365Job(models.AbstractModel):
 
     @api.model
     def _m365_after_unit(self, unit, run):
-        """After the unit, with its run closed: failure streak and notification."""
+        """After the unit, with its run closed: the failure streak, once per run.
+
+        The streak is read from the unit's own run rows (``unit_key``): the number
+        of failed runs in a row since its last successful one, interrupted runs (a
+        killed worker) left out. No field to keep in step: a success ends the
+        streak by being the latest run, and the streak is told once, on the run
+        that makes it reach the threshold (Settings: *Notify after N failures*);
+        later failures of the same streak tell nobody again.
+        """
+        if run.state != "failed" or run.interrupted:
+            return
+        threshold = self._m365_streak_threshold(unit)
+        if threshold and self._m365_failure_streak(unit, threshold) == threshold:
+            self._m365_notify_streak(unit, run, threshold)
+
+    @api.model
+    def _m365_streak_threshold(self, unit):
+        """Failed runs in a row after which the unit's failure is told (0: never)."""
+        tenant = self._m365_unit_scope(unit).get("tenant")
+        return max(1, tenant.personal_failure_threshold) if tenant else 0
+
+    @api.model
+    def _m365_failure_streak(self, unit, limit):
+        """Failed runs in a row of the unit, latest first, counted up to ``limit + 1``."""
+        runs = (
+            self.env["m365.sync.run"]
+            .sudo()
+            .search(
+                [
+                    ("unit_key", "=", self._m365_unit_identity(unit)),
+                    ("state", "in", ("done", "failed")),
+                    ("interrupted", "=", False),
+                ],
+                limit=limit + 1,
+            )
+        )
+        streak = 0
+        for past in runs:
+            if past.state != "failed":
+                break
+            streak += 1
+        return streak
+
+    @api.model
+    def _m365_streak_recipients(self, unit, run):
+        """Who is told about a tenant job's streak: the Microsoft 365 managers of the
+        tenant's company (the administrators when it has none)."""
+        company = run.tenant_id.company_id
+        users = self.env.ref("m365_sync.group_m365_manager").sudo().all_user_ids
+        users = users.filtered(
+            lambda user: (
+                not user.share and user.email and (not company or company in user.company_ids)
+            )
+        )
+        if not users:
+            users = (
+                self.env.ref("base.group_system")
+                .sudo()
+                .all_user_ids.filtered(lambda user: not user.share and user.email)
+            )
+        return users.partner_id
+
+    @api.model
+    def _m365_notify_streak(self, unit, run, count):
+        """Tell the streak's recipients once, in plain words (mail of the failed run)."""
+        template = self.env.ref("m365_sync.mail_template_m365_job_failed", raise_if_not_found=False)
+        partners = self._m365_streak_recipients(unit, run)
+        if not template or not partners:
+            return
+        label = dict(run._fields["kind"]._description_selection(self.env)).get(run.kind)
+        template.sudo().with_context(m365_failure_count=count, m365_job_label=label).send_mail(
+            run.id,
+            force_send=False,
+            email_values={"recipient_ids": [(4, pid) for pid in partners.ids]},
+        )
 
     @api.model
     def _m365_failure_message(self, unit, run, exc):

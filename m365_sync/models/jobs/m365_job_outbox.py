@@ -130,6 +130,12 @@ class M365JobOutbox(models.AbstractModel):
         return super()._m365_run_unit(unit, due_only=due_only, raise_errors=raise_errors)
 
     @api.model
+    def _m365_after_unit(self, unit, run):
+        """No run-row streak: a batch is not a stable unit (its rows change every run);
+        rows that fail for good are told to their owner (``m365.outbox._m365_notify_failed``)
+        and a sign-in to renew counts on the account's own streak, once per run."""
+
+    @api.model
     def _m365_do_unit(self, unit, run):
         items = self._m365_items(unit)
         shared = self.env.cr.cache.get(_SHARED) or {"providers": {}, "unavailable": set()}

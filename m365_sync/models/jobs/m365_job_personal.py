@@ -63,6 +63,13 @@ class M365JobPersonal(models.AbstractModel):
         return self.env["m365.account"].sudo().browse(unit)._m365_is_due(fields.Datetime.now())
 
     @api.model
+    def _m365_after_unit(self, unit, run):
+        """The account keeps its own streak (``failure_count``, ``failure_notified``),
+        counted by ``m365.account._m365_sync_failed`` from this unit (once per run)
+        and from the outbox's sign-in failures, and told to its owner once per
+        streak (at once for a sign-in to renew): not the base's run-row streak."""
+
+    @api.model
     def _m365_do_unit(self, unit, run):
         account = self.env["m365.account"].sudo().browse(unit)
         counters = Counters()
