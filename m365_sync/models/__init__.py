@@ -1,6 +1,7 @@
 # The mixin first: models inheriting it are built after it.
 from . import m365_secret_mixin  # isort: skip
 from . import m365_push_mixin  # isort: skip
+from . import m365_binding_mixin  # isort: skip
 from . import jobs  # isort: skip
 from . import (
     calendar_event,

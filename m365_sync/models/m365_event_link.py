@@ -36,7 +36,6 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError
 
 from m365_graph import (
     LinkState,
@@ -89,8 +88,10 @@ OWNERSHIP_FIELDS = frozenset(
 
 class M365EventLink(models.Model):
     _name = "m365.event.link"
+    _inherit = ["m365.binding.mixin"]
     _description = "Microsoft 365 Event Link"
     _order = "id"
+    _m365_binding_fields = OWNERSHIP_FIELDS
     _rec_name = "graph_event_id"
 
     account_id = fields.Many2one("m365.account", index=True, ondelete="cascade")
@@ -132,25 +133,6 @@ class M365EventLink(models.Model):
     # ------------------------------------------------------------------
     # Ownership: which mailbox and which person a row binds, set by the sync alone
     # ------------------------------------------------------------------
-    @api.model_create_multi
-    def create(self, vals_list):
-        if not self.env.su:
-            raise AccessError(
-                self.env._("Only the Microsoft 365 sync itself creates a event link.")
-            )
-        return super().create(vals_list)
-
-    def write(self, vals):
-        refused = OWNERSHIP_FIELDS & vals.keys()
-        if refused and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "You cannot change %(fields)s of a event link: only the Microsoft 365 sync "
-                    "itself binds it to a mailbox and a person.",
-                    fields=", ".join(sorted(refused)),
-                )
-            )
-        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Helpers

@@ -109,8 +109,10 @@ OWNERSHIP_FIELDS = frozenset(
 
 class M365Outbox(models.Model):
     _name = "m365.outbox"
+    _inherit = ["m365.binding.mixin"]
     _description = "Microsoft 365 Outbox"
     _order = "id"
+    _m365_binding_fields = OWNERSHIP_FIELDS
 
     res_model = fields.Char(string="Odoo model", required=True, index=True, readonly=True)
     res_id = fields.Many2oneReference(
@@ -179,25 +181,6 @@ class M365Outbox(models.Model):
     # ------------------------------------------------------------------
     # Ownership: which mailbox and which person a row binds, set by the sync alone
     # ------------------------------------------------------------------
-    @api.model_create_multi
-    def create(self, vals_list):
-        if not self.env.su:
-            raise AccessError(
-                self.env._("Only the Microsoft 365 sync itself creates a outbox row.")
-            )
-        return super().create(vals_list)
-
-    def write(self, vals):
-        refused = OWNERSHIP_FIELDS & vals.keys()
-        if refused and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "You cannot change %(fields)s of a outbox row: only the Microsoft 365 sync "
-                    "itself binds it to a mailbox and a person.",
-                    fields=", ".join(sorted(refused)),
-                )
-            )
-        return super().write(vals)
 
     @api.depends("res_name", "operation")
     def _compute_display_name(self):
