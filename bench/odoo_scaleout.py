@@ -17,7 +17,11 @@ Everything runs as real processes: the sandbox (``python -m m365_sandbox``, its
 own process, with the latency of the run), each Odoo server (``odoo-bin``,
 ``--workers=0``: one process, its jobs in HTTP threads), PostgreSQL. The import
 is triggered by waking the busy-time cron (``NOTIFY cron_trigger``); it is done
-when no busy run is running and no m365 job waits. Printed per latency and mode:
+when no busy run is running and no m365 job waits. From the cron, the import
+stops after Odoo's cron time slice (``MIN_TIME_PER_JOB``, 10 s, and up to 10
+calls) with its run still running, to resume at the next call: the benchmark
+calls the cron again at once each time (what the dispatcher intends), instead of
+waiting for the cron's interval. Printed per latency and mode:
 busy slots and workload days stored (and a digest of their content, which must be
 the same in every mode: nothing lost, nothing twice), Graph round trips (the
 sandbox's own request log; a ``$batch`` counts once) and token requests, sync
@@ -348,6 +352,27 @@ def _warm_up(port, dbname):
         answer.read()
 
 
+def _retrigger(dbname, cron_id):
+    """The cron stopped mid-import (its run still running) and was rescheduled for
+    its next interval: call it again now, as m365_sync's dispatcher intends ("the
+    cron comes back at once"). Skipped while the cron runs (its row is locked)."""
+    import psycopg2
+
+    with closing(_pg(dbname)) as conn, conn.cursor() as cr:
+        cr.execute("SET lock_timeout = '200ms'")
+        try:
+            cr.execute(
+                "UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'utc' WHERE id = %s "
+                "AND nextcall > (now() AT TIME ZONE 'utc') + interval '2 seconds'",
+                (cron_id,),
+            )
+            moved = cr.rowcount
+        except psycopg2.errors.LockNotAvailable:
+            return
+    if moved:
+        _query("postgres", f"NOTIFY cron_trigger, '{dbname}'")
+
+
 def _busy_cron_id(dbname):
     rows = _query(
         dbname,
@@ -452,6 +477,9 @@ def run_mode(args, mode, latency, templates, workdir):
             if finished and not running and not waiting:
                 finished_at = time.monotonic()
                 break
+            if not queue and running and time.monotonic() - notified > 1:
+                _retrigger(dbname, cron_id)
+                notified = time.monotonic()
             if not finished and not running and time.monotonic() - notified > 5:
                 _query("postgres", f"NOTIFY cron_trigger, '{dbname}'")  # not picked up yet
                 notified = time.monotonic()
