@@ -130,11 +130,17 @@ class M365Job(models.AbstractModel):
 
         The unit runs through the base (``_m365_run_unit``: lock, run row,
         savepoints, commits, failure streak), not due-checked again: it was due
-        when it was queued, and a retry must run although its failed run is newer
-        than the interval. A failure is recorded on the unit's run first; Graph's
+        when it was queued, a retry must run although its failed run is newer than
+        the interval, and the shards of one tenant share its schedule (the first
+        shard's run would make the others "not due"). A unit switched off since it
+        was queued does not run. A failure is recorded on the unit's run first; Graph's
         throttling and outages then send the job back to the queue for Graph's
         wait, any other failure ends the job (the run says why, as from the cron).
         """
+        if not self._m365_unit_active(unit):
+            # Switched off (or gone) since it was queued. The base checks this after
+            # its lock only together with the due check, which a retry must skip.
+            return self._m365_queue_result(unit, False)
         with self._m365_queue_slot():
             try:
                 run = self._m365_run_unit(unit, due_only=False, raise_errors=True)

@@ -112,6 +112,11 @@ class TestQueue(BusyCase):
         # Any other failure is the run's (recorded there): the job ends.
         with patch.object(type(self.Job), "_m365_run_unit", side_effect=ValueError("boom")):
             self.assertIn("failed: boom", self.Job._m365_queue_run(unit))
+        # Switched off since it was queued: the unit does not run.
+        self.tenant.busy_sync = False
+        with patch.object(type(self.Job), "_m365_run_unit") as run_unit:
+            self.assertIn("switched off", self.Job._m365_queue_run(unit))
+        run_unit.assert_not_called()
 
     def test_busy_time_stopped_by_the_circuit_breaker_is_retried_and_resumes(self):
         unit = {"tenant": self.tenant.id, "shard": 0, "of": 3}
@@ -170,3 +175,21 @@ class TestQueue(BusyCase):
             [f"busy:{self.tenant.id}:{k}/3" for k in range(3)],
         )
         self.assertEqual(sum(runs.mapped("created")), len(inline[0]))
+
+    def test_the_outbox_cron_does_not_re_trigger_itself_while_its_units_wait(self):
+        Outbox = self.env["m365.outbox"]
+        cron = self.env.ref("m365_sync.ir_cron_m365_outbox")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        # An outbox unit waiting in the queue.
+        self.env["m365.job.outbox"].with_delay(channel="root.m365.outbox")._m365_queue_run(
+            {"writer": "app", "tenant": self.tenant.id, "mailbox": "x", "batch": 0, "ids": []}
+        )
+        Outbox.with_context(m365_queue_outbox_cron=True)._m365_trigger()
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers
+        )
+        # A user's change still wakes the drain.
+        Outbox._m365_trigger()
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1
+        )
