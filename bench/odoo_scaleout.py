@@ -171,7 +171,7 @@ def sandbox_process(seed_path, latency, workdir):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the sandbox did not start (see {log_path})")
             time.sleep(0.2)
-        yield json.loads(info_path.read_text(encoding="utf-8")), log_path
+        yield json.loads(info_path.read_text(encoding="utf-8")), log_path, proc.pid
     finally:
         _stop(proc, "sandbox")
 
@@ -285,7 +285,7 @@ def prepare_templates(args, seed, workdir):
     """Template ``<db>_cron`` (m365_sync, users, tenant) and ``<db>_queue`` (+ queue)."""
     cron_db, queue_db = f"{args.db}_cron", f"{args.db}_queue"
     offline = Sandbox(seed=seed)  # not served: its directory names the Odoo users
-    with sandbox_process(workdir / "seed.json", 0.0, workdir) as (info, _log):
+    with sandbox_process(workdir / "seed.json", 0.0, workdir) as (info, _log, _pid):
         sb = SimpleNamespace(
             state=offline.state,
             tenant_id=info["tenant_id"],
@@ -342,6 +342,29 @@ def prepare_templates(args, seed, workdir):
 # ----------------------------------------------------------------------
 # One run
 # ----------------------------------------------------------------------
+def _cpu_seconds(pids):
+    """CPU seconds (user + system) the processes ``pids`` used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu():
+    """(busy, total) CPU seconds of the whole machine so far (all cores)."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = values[3] + values[4]  # idle, iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
 def _warm_up(port, dbname):
     """Load the server's registry of ``dbname`` (a first request does), so that
     neither the cron nor the first job pays for it."""
@@ -434,7 +457,8 @@ def run_mode(args, mode, latency, templates, workdir):
     )
     seed_path = workdir / "seed.json"
     with ExitStack() as stack:
-        _info, log_path = stack.enter_context(sandbox_process(seed_path, latency, workdir))
+        _info, log_path, pid = stack.enter_context(sandbox_process(seed_path, latency, workdir))
+        stack_pids = {"sandbox": pid}
         servers = [PORT_SERVER_1] if mode != "queue2" else [PORT_SERVER_1, PORT_SERVER_2]
         balancer = None
         runner_port = PORT_SERVER_1
@@ -467,6 +491,9 @@ def run_mode(args, mode, latency, templates, workdir):
             "UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'utc' WHERE id = %s",
             (cron_id,),
         )
+        sandbox_pid = stack_pids["sandbox"]
+        cpu_before = (_cpu_seconds([p.pid for p in procs]), _cpu_seconds([sandbox_pid]))
+        machine_before = _machine_cpu()
         began = time.monotonic()
         _query("postgres", f"NOTIFY cron_trigger, '{dbname}'")  # Odoo listens there
         deadline = began + args.timeout
@@ -488,6 +515,11 @@ def run_mode(args, mode, latency, templates, workdir):
                     raise SystemExit(f"an Odoo server of {mode} stopped (logs in {workdir})")
             time.sleep(0.25)
         took = (finished_at or time.monotonic()) - began
+        odoo_cpu = _cpu_seconds([p.pid for p in procs]) - cpu_before[0]
+        sandbox_cpu = _cpu_seconds([sandbox_pid]) - cpu_before[1]
+        machine_after = _machine_cpu()
+        busy = machine_after[0] - machine_before[0]
+        cores_busy = busy / took if took else 0.0
         running, finished, failed, requests, waiting = _state(dbname, queue)
         totals = _totals(dbname)
         per_server = dict(balancer.per_backend) if balancer else None
@@ -506,6 +538,9 @@ def run_mode(args, mode, latency, templates, workdir):
         "pages": pages,
         "inside": inside,
         "per_server": per_server,
+        "odoo_cpu": odoo_cpu,
+        "sandbox_cpu": sandbox_cpu,
+        "cores_busy": cores_busy,
         **totals,
     }
 
@@ -514,9 +549,10 @@ def _print_table(results):
     print()
     print(
         "| latency | mode | busy slots | workload days | content digest | Graph round trips "
-        "($batch + directory pages) | calendar reads in $batch | sync runs | wall time | speed-up |"
+        "($batch + directory pages) | sync runs | Odoo / sandbox CPU | cores busy | wall time | "
+        "speed-up |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for result in results:
         base = next(
             (r for r in results if r["latency"] == result["latency"] and r["mode"] == "cron"),
@@ -527,8 +563,10 @@ def _print_table(results):
         print(
             f"| {result['latency'] * 1000:.0f} ms | {result['mode']} | {result['slots']:,} | "
             f"{result['days']:,} | {result['digest']} | {result['round_trips']} "
-            f"({result['batches']} + {result['pages']}) | {result['inside']:,} | "
+            f"({result['batches']} + {result['pages']}) | "
             f"{result['runs']} ({result['failed']} failed) | "
+            f"{result['odoo_cpu']:.0f} s / {result['sandbox_cpu']:.0f} s | "
+            f"{result['cores_busy']:.2f} | "
             f"{result['seconds']:.1f} s{note} | {speedup} |"
         )
 
@@ -568,7 +606,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     f"{result['slots']} slots, {result['days']} workload days "
                     f"({result['digest']}), {result['round_trips']} Graph round trips "
                     f"(sandbox: {result['batches']} $batch + {result['pages']} directory "
-                    f"pages, {result['inside']} calendar reads inside), {result['runs']} sync runs"
+                    f"pages, {result['inside']} calendar reads inside), "
+                    f"{result['runs']} sync runs; "
+                    f"CPU: Odoo {result['odoo_cpu']:.0f} s, sandbox {result['sandbox_cpu']:.0f} s, "
+                    f"machine {result['cores_busy']:.2f} of {os.cpu_count()} cores busy"
                     f"{spread}" + ("" if result["complete"] else " — TIMED OUT"),
                     flush=True,
                 )
@@ -588,10 +629,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
             two = next(
                 (r for r in results if r["latency"] == latency and r["mode"] == "queue2"), None
             )
+            one = next(
+                (r for r in results if r["latency"] == latency and r["mode"] == "queue1"), None
+            )
             if base and two:
+                against_one = f", {one['seconds'] / two['seconds']:.2f}x one server" if one else ""
                 print(
                     f"  two servers at {latency * 1000:.0f} ms: "
-                    f"{base['seconds'] / two['seconds']:.2f}x the cron alone (aim: 1.7x at 200 ms)"
+                    f"{base['seconds'] / two['seconds']:.2f}x the cron alone{against_one} "
+                    "(aim: 1.7x at 200 ms)"
                 )
         if verdict != "identical in every run" or not all(r["complete"] for r in results):
             raise SystemExit("scale-out benchmark: totals differ or a run timed out")
