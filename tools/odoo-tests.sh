@@ -20,7 +20,7 @@ log="$logdir/odoo-tests.log"
 source tools/odoo-env.sh || exit 1
 
 dropdb_quiet "$db"
-port=$(free_port)
+port=${M365_TEST_HTTP_PORT:-$(free_port)}
 echo "odoo: installing m365_sync (+ microsoft_calendar) in $db and running its tests (log: $log)"
 "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "${ODOO_ARGS[@]}" -d "$db" \
   -i m365_sync,microsoft_calendar --test-enable --test-tags /m365_sync \
@@ -77,7 +77,7 @@ if [ -f "${ODOO_VENV_ADDONS:-}/queue_job/__manifest__.py" ] && [ -d m365_sync_qu
   qdb="${db}_queue"
   qlog="$logdir/odoo-tests-queue.log"
   dropdb_quiet "$qdb"
-  qport=$(free_port)
+  qport=${M365_TEST_QUEUE_HTTP_PORT:-$(free_port)}
   echo "odoo: installing m365_sync_queue (+ queue_job) in $qdb and running its tests (log: $qlog)"
   "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "${ODOO_ARGS[@]}" -d "$qdb" \
     -i m365_sync_queue --test-enable --test-tags /m365_sync_queue \
