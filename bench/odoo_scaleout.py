@@ -26,8 +26,9 @@ the import, not the scheduler's idle time. Printed per latency and mode:
 busy slots and workload days stored (and a digest of their content, which must be
 the same in every mode: nothing lost, nothing twice), Graph round trips (the
 sandbox's own request log; a ``$batch`` counts once) and token requests, sync
-runs, wall time, speed-up against ``cron``. Every wait is bounded
-(``--timeout``).
+runs, CPU seconds of the Odoo servers and of the sandbox, how many of the
+machine's cores were busy, wall time, speed-up against ``cron``. Every wait is
+bounded (``--timeout``).
 
     python -m bench.odoo_scaleout                       # 2,000 x 40 at 30 and 200 ms
     python -m bench.odoo_scaleout --latencies 0.2 --modes cron,queue2
@@ -80,7 +81,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=900, help="seconds one import may take (900)"
     )
-    parser.add_argument("--db", default="m365_t13b_scaleout", help="prefix of the databases")
+    parser.add_argument(
+        "--db", default="m365_bench_scaleout", help="prefix of the scratch databases (dropped)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases and logs")
     return parser.parse_args(argv)
 
