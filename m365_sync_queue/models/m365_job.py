@@ -34,7 +34,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import ENQUEUED, PENDING, STARTED, WAIT_DEPENDENCIES
 from odoo.tools import SQL
 
-from m365_graph import Throttled, Transient
+from m365_graph.core.errors import Throttled, Transient
 
 _logger = logging.getLogger(__name__)
 

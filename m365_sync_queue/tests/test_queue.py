@@ -11,7 +11,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from m365_graph import GraphUnavailable, Throttled, Transient
+from m365_graph.core.errors import GraphUnavailable, Throttled, Transient
 
 
 @tagged("post_install", "-at_install")
