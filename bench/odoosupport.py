@@ -23,9 +23,21 @@ REPO = Path(__file__).resolve().parent.parent
 ODOO_SRC = Path(os.environ.get("ODOO_SRC", "/opt/odoo19"))
 
 
+def addons_path() -> str:
+    """Odoo's addons, this repository and, when tools/venv.sh installed OCA queue_job
+    (wheel odoo-addon-queue-job), the folder its wheel fills (as tools/odoo-env.sh)."""
+    import sysconfig
+
+    paths = [ODOO_SRC / "addons", ODOO_SRC / "odoo" / "addons", REPO]
+    venv_addons = Path(sysconfig.get_paths()["purelib"]) / "odoo" / "addons"
+    if (venv_addons / "queue_job" / "__manifest__.py").exists():
+        paths.append(venv_addons)
+    return ",".join(str(path) for path in paths)
+
+
 def _odoo_args(dbname: str) -> list[str]:
     return [
-        f"--addons-path={ODOO_SRC / 'addons'},{ODOO_SRC / 'odoo' / 'addons'},{REPO}",
+        f"--addons-path={addons_path()}",
         f"--db_host={os.environ.get('PGHOST', '127.0.0.1')}",
         f"--db_port={os.environ.get('PGPORT', '5432')}",
         f"--db_user={os.environ.get('ODOO_DB_USER', 'odoo')}",

@@ -1,22 +1,25 @@
-"""Build m365_sync/README.rst from the addon's readme/ fragments (OCA layout).
+"""Build each addon's README.rst from its readme/ fragments (OCA layout):
+m365_sync and m365_sync_queue.
 
-Run by `make readme`; `make lint` fails when README.rst is out of date.
+Run by `make readme`; `make lint` fails when a README.rst is out of date.
 """
 
 import pathlib
 import sys
 
-ADDON = pathlib.Path(__file__).resolve().parent.parent / "m365_sync"
+REPO = pathlib.Path(__file__).resolve().parent.parent
+ADDONS = ("m365_sync", "m365_sync_queue")
 SECTIONS = [("DESCRIPTION", None), ("CONFIGURE", "Configuration"), ("USAGE", "Usage")]
 
 
-def build():
-    manifest = eval((ADDON / "__manifest__.py").read_text(encoding="utf-8"))  # noqa: S307
+def build(addon):
+    addon = REPO / addon
+    manifest = eval((addon / "__manifest__.py").read_text(encoding="utf-8"))  # noqa: S307
     title = manifest["name"]
     parts = ["=" * len(title), title, "=" * len(title), ""]
     parts += [f"*{manifest['summary']}*", "", f"License: {manifest['license']}", ""]
     for fragment, heading in SECTIONS:
-        path = ADDON / "readme" / f"{fragment}.rst"
+        path = addon / "readme" / f"{fragment}.rst"
         if not path.exists():
             continue
         if heading:
@@ -26,13 +29,17 @@ def build():
 
 
 def main():
-    text = build()
-    target = ADDON / "README.rst"
-    if "--check" in sys.argv:
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            sys.exit("m365_sync/README.rst is out of date: run `make readme`")
-        return
-    target.write_text(text, encoding="utf-8")
+    stale = []
+    for name in ADDONS:
+        text = build(name)
+        target = REPO / name / "README.rst"
+        if "--check" in sys.argv:
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                stale.append(f"{name}/README.rst")
+            continue
+        target.write_text(text, encoding="utf-8")
+    if stale:
+        sys.exit(f"{', '.join(stale)} out of date: run `make readme`")
 
 
 if __name__ == "__main__":

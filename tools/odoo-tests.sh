@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The addon's Odoo suites: a fresh database with m365_sync installed next to
-# Odoo's own microsoft_calendar, the tests tagged /m365_sync run by odoo-bin,
-# then an uninstall that must leave no m365 table behind. Prints one plain
-# "odoo: N passed, N failed" line. Needs Odoo 19 at $ODOO_SRC and PostgreSQL.
+# Odoo's own microsoft_calendar (queue_job not installed), the tests tagged
+# /m365_sync run by odoo-bin, then an uninstall that must leave no m365 table
+# behind. Then, when tools/venv.sh installed OCA queue_job, the glue addon's
+# suites: a second fresh database with m365_sync_queue (which brings queue_job),
+# the tests tagged /m365_sync_queue, and its uninstall (m365_sync stays, the
+# job functions go). Prints one plain "odoo: N passed, N failed" line. Needs
+# Odoo 19 at $ODOO_SRC and PostgreSQL.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -16,7 +20,7 @@ log="$logdir/odoo-tests.log"
 source tools/odoo-env.sh || exit 1
 
 dropdb_quiet "$db"
-port=$(free_port)
+port=${M365_TEST_HTTP_PORT:-$(free_port)}
 echo "odoo: installing m365_sync (+ microsoft_calendar) in $db and running its tests (log: $log)"
 "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "${ODOO_ARGS[@]}" -d "$db" \
   -i m365_sync,microsoft_calendar --test-enable --test-tags /m365_sync \
@@ -66,5 +70,62 @@ PY
   fi
 fi
 
+# The glue addon (OCA queue_job) on a database of its own.
+queue_total=0
+queue_failed=0
+if [ -f "${ODOO_VENV_ADDONS:-}/queue_job/__manifest__.py" ] && [ -d m365_sync_queue ]; then
+  qdb="${db}_queue"
+  qlog="$logdir/odoo-tests-queue.log"
+  dropdb_quiet "$qdb"
+  qport=${M365_TEST_QUEUE_HTTP_PORT:-$(free_port)}
+  echo "odoo: installing m365_sync_queue (+ queue_job) in $qdb and running its tests (log: $qlog)"
+  "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "${ODOO_ARGS[@]}" -d "$qdb" \
+    -i m365_sync_queue --test-enable --test-tags /m365_sync_queue \
+    --http-port "$qport" --stop-after-init --log-level=test >"$qlog" 2>&1
+  qrc=$?
+  qsummary=$(grep -E "failed, [0-9]+ error\(s\) of [0-9]+ tests" "$qlog" | tail -n 1)
+  qerrors=$(grep -cE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) " "$qlog")
+  grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL|WARNING) .*(m365|FAIL|Traceback)" "$qlog" | head -n 40
+  if [ -n "$qsummary" ]; then
+    queue_total=$(sed -E 's/.* of ([0-9]+) tests.*/\1/' <<<"$qsummary")
+    queue_failed=$(($(sed -E 's/.* ([0-9]+) failed, ([0-9]+) error.*/\1+\2/' <<<"$qsummary")))
+  else
+    queue_total=$(grep -cE "Starting .*\.test_" "$qlog")
+    queue_failed=$qerrors
+  fi
+  if [ "$qrc" -ne 0 ] || [ "$qerrors" -gt 0 ]; then
+    [ "$queue_failed" -eq 0 ] && queue_failed=1
+  fi
+  if [ "$queue_total" -eq 0 ]; then
+    echo "odoo: no m365_sync_queue test ran (see $qlog)"
+    queue_failed=1
+  elif [ "$queue_failed" -eq 0 ]; then
+    echo "odoo: uninstalling m365_sync_queue"
+    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" shell "${ODOO_ARGS[@]}" -d "$qdb" --no-http \
+      >"$logdir/odoo-uninstall-queue.log" 2>&1 <<'PY'
+module = env["ir.module.module"].search([("name", "=", "m365_sync_queue")])
+module.button_immediate_uninstall()
+env.cr.commit()
+functions = env["queue.job.function"].search_count([("name", "like", "<m365.job")])
+state = env["ir.module.module"].search([("name", "=", "m365_sync_queue")]).state
+base = env["ir.module.module"].search([("name", "=", "m365_sync")]).state
+print("M365-QUEUE-UNINSTALL state=%s m365_sync=%s functions_left=%s" % (state, base, functions))
+PY
+    if grep -q "M365-QUEUE-UNINSTALL state=uninstalled m365_sync=installed functions_left=0" \
+      "$logdir/odoo-uninstall-queue.log"; then
+      echo "odoo: m365_sync_queue uninstall left m365_sync installed and no job function"
+    else
+      echo "odoo: m365_sync_queue uninstall FAILED (see $logdir/odoo-uninstall-queue.log)"
+      grep -E "M365-QUEUE-UNINSTALL|ERROR|Error" "$logdir/odoo-uninstall-queue.log" | head -n 20
+      uninstall_rc=1
+    fi
+  fi
+  echo "odoo: m365_sync_queue: $((queue_total - queue_failed)) passed, $queue_failed failed"
+else
+  echo "odoo: m365_sync_queue skipped (no OCA queue_job in the venv: run make venv with Odoo)"
+fi
+
+total=$((total + queue_total))
+failed=$((failed + queue_failed))
 echo "odoo: $((total - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$uninstall_rc" -eq 0 ]
