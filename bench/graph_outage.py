@@ -1,8 +1,8 @@
 """How long a unit of work holds a worker when Graph goes away: the circuit breaker.
 
-Why this file exists: the issue measured a busy-time cycle whose Graph answered
-503 from part-way on (12.5 minutes, ending "done") and an outbox drain of 500
-rows throttled with ``Retry-After: 10`` (8.4 minutes) — far past Odoo's 120 s
+Why this file exists: without a wait budget, a busy-time cycle whose Graph answered
+503 from part-way on ran 12.5 minutes and ended "done", and an outbox drain of 500
+rows throttled with ``Retry-After: 10`` ran 8.4 minutes — far past Odoo's 120 s
 cron limit. This benchmark replays both against the sandbox with real waits and
 prints how long each unit now runs before it stops as "Graph unavailable", and
 how many requests it sent. ``--no-budget`` runs the same without the breaker

@@ -1,6 +1,6 @@
 """Activity export: 1,000 activities scheduled across 50 users in one transaction.
 
-Why this file exists: issue 8 asks what it costs to put many project activities
+Why this file exists: it shows what it costs to put many project activities
 into their assignees' Outlook calendars at once — a project manager launching a
 plan, an import — measured on the whole path on a scratch database: the ORM
 create (which decides the writer and queues the outbox rows in the same

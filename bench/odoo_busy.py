@@ -7,7 +7,7 @@ reconciliation, ORM writes of slots and workload days, commits per chunk — on 
 scratch database with 1,000 Odoo users matching 1,000 mailboxes of 40 appointments
 each in the import window. It prints, for the initial import and for a second run
 with nothing changed: wall time, HTTP round trips (Graph requests, a ``$batch``
-counting once), slots/s, and what was written. Targets (issue 5): no-change cycle
+counting once), slots/s, and what was written. Targets: no-change cycle
 under 30 s, initial import under 120 s.
 """
 

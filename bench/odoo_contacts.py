@@ -1,6 +1,6 @@
 """Benchmark: organisation-wide contact sync through Odoo (``make bench-odoo``).
 
-Why this file exists: issue 4 sets two targets for contact sync on this machine —
+Why this file exists: contact sync has two targets on this machine —
 the initial import of 10,000 directory users under 60 s and an incremental run with
 25 changes under 3 s, with Graph 20 ms away. This measures the whole path: the
 users-delta round through the sandbox *and* the ORM writes of ``m365.job.contacts``

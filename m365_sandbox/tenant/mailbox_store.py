@@ -111,7 +111,9 @@ WRITABLE = frozenset(
 )
 READ_ONLY = EVENT_PROPERTIES - WRITABLE
 
-# Calendars.ReadBasic(.All) hides what an event is about (the issue's list).
+# Calendars.ReadBasic(.All) hides what an event is about: subject, body, location and
+# attendees (Graph docs, "Calendars permissions": ReadBasic "without subject, body,
+# location or attendees").
 BASIC_HIDDEN = frozenset({"subject", "body", "bodyPreview", "location", "locations", "attendees"})
 
 ENUMS = {
