@@ -76,11 +76,11 @@ for alias in DEMO_PEOPLE:
     )
 
 # Contact sync links the demo users' partners (by e-mail) instead of duplicating them.
-contacts = env["m365.contact.sync"]._m365_sync(tenant)
+contacts = env["m365.job.contacts"]._m365_sync(tenant)
 print(f"demo: contact sync {contacts.state}: {contacts.message}")
 if not tenant.category_rule_ids:
     env["m365.category.rule"].create({"tenant_id": tenant.id, "name": "Lunch break"})
-run = env["m365.busy.slot"]._m365_import_busy(tenant)
+run = env["m365.job.busy"]._m365_import_busy(tenant)
 if run:
     print(f"demo: busy time: {run.state}; " + " ".join((run.message or "").splitlines()))
 env.cr.commit()
