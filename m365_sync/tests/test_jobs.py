@@ -327,6 +327,31 @@ class TestBusyJob(StreakMixin, BusyCase):
         self.assertEqual(sum(runs.mapped("created")), 3)
         self.assertFalse(self.Job._m365_units(), "no shard is due again")
 
+    def test_failing_shards_tell_the_managers_once_per_streak(self):
+        self.env["res.users"].create(
+            {
+                "name": "M365 Manager",
+                "login": "m365_streak_shards",
+                "email": "streak-shards@odoo.example",
+                "group_ids": [
+                    (4, self.env.ref("base.group_user").id),
+                    (4, self.env.ref("m365_sync.group_m365_manager").id),
+                ],
+            }
+        )
+        self.tenant.personal_failure_threshold = 3
+        self.set_shards(3)
+        self.tenant.sudo().client_secret = "wrong"
+        before = self.streak_mails()
+        for _round in range(2):
+            runs = self.Job._m365_import_busy(self.tenant)
+            self.assertEqual(runs.mapped("state"), ["failed"] * 3)
+        self.assertEqual(self.streak_mails(), before, "6 failed shard runs, 2 rounds")
+        self.Job._m365_import_busy(self.tenant)
+        self.assertEqual(len(self.streak_mails() - before), 1, "one e-mail for the tenant")
+        self.Job._m365_import_busy(self.tenant)
+        self.assertEqual(len(self.streak_mails() - before), 1, "one e-mail per streak")
+
     def test_the_button_takes_the_shard_locks(self):
         self.event("Adele Vance", MONDAY, 9, 10)
         self.set_shards(3)
