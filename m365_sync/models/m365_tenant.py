@@ -651,8 +651,9 @@ class M365Tenant(models.Model):
             raise UserError(
                 self.env._("Switch on “Calendar busy time” and save before importing busy time.")
             )
-        run = self.env["m365.job.busy"]._m365_import_busy(self)
-        if run is None:
+        Job = self.env["m365.job.busy"]
+        runs, held = Job._m365_import_busy_shards(self)
+        if not runs:
             return self._m365_notify(
                 self.env._(
                     "Busy time of %(company)s is being imported right now. "
@@ -661,11 +662,23 @@ class M365Tenant(models.Model):
                 ),
                 "warning",
             )
-        if run.state == "failed":
+        if len(runs) == 1 and not held:
+            messages = [runs.message or ""]
+        else:
+            messages = [f"{run.unit_key}: {run.message or ''}" for run in runs]
+        if held:
+            messages.append(
+                self.env._(
+                    "Being imported right now by another worker, not run again: %(parts)s.",
+                    parts=", ".join(Job._m365_unit_identity(unit) for unit in held),
+                )
+            )
+        message = "\n".join(messages)
+        if "failed" in runs.mapped("state"):
             # Logged as a failed run; reported like the other buttons' failures.
-            return self._m365_notify(run.message, "danger")
-        kind = "success" if run.state == "done" and not run.skipped else "warning"
-        return self._m365_notify(run.message, kind)
+            return self._m365_notify(message, "danger")
+        ok = set(runs.mapped("state")) == {"done"} and not any(runs.mapped("skipped"))
+        return self._m365_notify(message, "success" if ok and not held else "warning")
 
     def _m365_store_check(self, report):
         missing = report.missing

@@ -225,13 +225,14 @@ class TestBusyJob(StreakMixin, BusyCase):
 
     def setUp(self):
         super().setUp()
-        self.lock = (m365_job_busy.LOCK_NAMESPACE, self.tenant.id)
+        self.unit = self.Job._m365_shard_units(self.tenant)[0]
+        self.lock = self.Job._m365_lock_key(self.unit)
 
     def interrupted_run(self, **state):
         run = self.Run._m365_start("busy", tenant=self.tenant)
         run.write(
             {
-                "unit_key": self.Job._m365_unit_identity(self.tenant.id),
+                "unit_key": self.Job._m365_unit_identity(self.unit),
                 "resume_state": {
                     "day": "2026-03-02",
                     "after": 0,
@@ -288,6 +289,110 @@ class TestBusyJob(StreakMixin, BusyCase):
         with self.assertRaises(RuntimeError), self.env.cr.savepoint():
             self.Job._m365_import_busy(self.tenant)
         self.assertTrue(free_elsewhere(self.env.cr.dbname, self.lock))
+
+    def set_shards(self, count):
+        self.env["ir.config_parameter"].sudo().set_param(m365_job_busy.SHARDS_PARAM, str(count))
+
+    def test_the_cron_runs_every_shard_covering_every_user_once(self):
+        for name in ("Adele Vance", "Alex Wilber", "Megan Bowen"):
+            self.event(name, MONDAY, 9, 10)
+        client = self.tenant._m365_graph_client()
+        try:
+            covered = self.Job._m365_covered_users(self.tenant, client)[0]
+        finally:
+            client.close()
+        self.assertGreaterEqual(len(covered), 3)
+        self.set_shards(3)
+        seen = []
+        Job = type(self.Job)
+        original = Job._m365_covered_users
+
+        def spy(_self, tenant, client, shard=(0, 1)):
+            result = original(_self, tenant, client, shard)
+            seen.extend((shard, uid) for uid in result[0].ids)
+            return result
+
+        self.patch(Job, "_m365_covered_users", spy)
+        units = self.Job._m365_units()
+        self.assertEqual(units, [{"tenant": self.tenant.id, "shard": k, "of": 3} for k in range(3)])
+        self.Job._m365_cron()
+        runs = self.Run.search([("kind", "=", "busy")])
+        self.assertEqual(
+            sorted(runs.mapped("unit_key")), [f"busy:{self.tenant.id}:{k}/3" for k in range(3)]
+        )
+        self.assertEqual(set(runs.mapped("state")), {"done"})
+        user_ids = [uid for _shard, uid in seen]
+        self.assertEqual(sorted(user_ids), sorted(covered.ids), "every user exactly once")
+        self.assertTrue(all(uid % 3 == shard[0] and shard[1] == 3 for shard, uid in seen))
+        self.assertEqual(sum(runs.mapped("created")), 3)
+        self.assertFalse(self.Job._m365_units(), "no shard is due again")
+
+    def test_failing_shards_tell_the_managers_once_per_streak(self):
+        self.env["res.users"].create(
+            {
+                "name": "M365 Manager",
+                "login": "m365_streak_shards",
+                "email": "streak-shards@odoo.example",
+                "group_ids": [
+                    (4, self.env.ref("base.group_user").id),
+                    (4, self.env.ref("m365_sync.group_m365_manager").id),
+                ],
+            }
+        )
+        self.tenant.personal_failure_threshold = 3
+        self.set_shards(3)
+        self.tenant.sudo().client_secret = "wrong"
+        before = self.streak_mails()
+        for _round in range(2):
+            runs = self.Job._m365_import_busy(self.tenant)
+            self.assertEqual(runs.mapped("state"), ["failed"] * 3)
+        self.assertEqual(self.streak_mails(), before, "6 failed shard runs, 2 rounds")
+        self.Job._m365_import_busy(self.tenant)
+        self.assertEqual(len(self.streak_mails() - before), 1, "one e-mail for the tenant")
+        self.Job._m365_import_busy(self.tenant)
+        self.assertEqual(len(self.streak_mails() - before), 1, "one e-mail per streak")
+
+    def test_the_button_takes_the_shard_locks(self):
+        self.event("Adele Vance", MONDAY, 9, 10)
+        self.set_shards(3)
+        held = {"tenant": self.tenant.id, "shard": 1, "of": 3}
+        with OtherWorker(self.env.cr.dbname, self.Job._m365_lock_key(held)):
+            action = self.tenant.action_m365_sync_busy_now()
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn(f"busy:{self.tenant.id}:1/3", action["params"]["message"])
+        self.assertIn("another worker", action["params"]["message"])
+        runs = self.Run.search([("kind", "=", "busy")])
+        self.assertEqual(
+            sorted(runs.mapped("unit_key")),
+            [f"busy:{self.tenant.id}:0/3", f"busy:{self.tenant.id}:2/3"],
+            "the held shard is skipped, the others run",
+        )
+        self.assertEqual(set(runs.mapped("state")), {"done"})
+
+    def test_a_changed_shard_count_closes_the_stale_shard_runs(self):
+        self.event("Adele Vance", MONDAY, 9, 10)
+        self.set_shards(3)
+        stale = self.interrupted_run()
+        stale.unit_key = f"busy:{self.tenant.id}:1/3"
+        whole = self.interrupted_run()
+        whole.unit_key = f"busy:{self.tenant.id}"  # an earlier version's whole-tenant run
+        busy = self.interrupted_run()
+        busy.unit_key = f"busy:{self.tenant.id}:2/3"
+        self.set_shards(2)
+        with OtherWorker(self.env.cr.dbname, self.Job._m365_key_lock(busy.unit_key)):
+            self.Job._m365_cron()
+        for run in stale | whole:
+            self.assertEqual(run.state, "failed", run.unit_key)
+            self.assertTrue(run.interrupted)
+            self.assertIn("split into 2", run.message)
+            self.assertFalse(run.resume_state)
+        self.assertEqual(busy.state, "running", "its worker still holds its lock")
+        done = self.Run.search([("kind", "=", "busy"), ("state", "=", "done")])
+        self.assertEqual(
+            sorted(done.mapped("unit_key")), [f"busy:{self.tenant.id}:{k}/2" for k in range(2)]
+        )
+        self.Job._m365_cron()
+        self.assertEqual(busy.state, "failed", "closed once its lock is free")
 
 
 @tagged("post_install", "-at_install")

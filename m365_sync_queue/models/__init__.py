@@ -1,1 +1,1 @@
-from . import m365_job, m365_job_busy, m365_job_outbox, res_config_settings
+from . import m365_job, m365_job_outbox, res_config_settings

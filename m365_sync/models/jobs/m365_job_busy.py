@@ -1,29 +1,44 @@
 """Busy-time import (``m365.job``): the calendar windows of a tenant's users → busy slots.
 
-The unit of work is one tenant (its id), run by the cron every few minutes when
-the tenant's interval has passed (or when it has a run to resume), or by the
-"Sync busy time now" button (:meth:`_m365_import_busy`). It reads the calendar
-window of every covered user — active internal users of the tenant's company
-whose e-mail address is a tenant user's, not excluded on their user form —
-through batched, concurrent calendarView requests, then reconciles the stored
-slots (``m365.busy.slot``) of each mailbox: new slots created, changed ones
-updated, vanished ones deleted, unchanged ones not written. A mailbox Graph
-refuses (403) or that has no mailbox (404, unlicensed user) is recorded on the
-run and keeps its stored slots; the others go on. Mailboxes are processed in
-chunks that each commit (:meth:`_m365_commit_progress`) and advance the run's
-resume state, so a run stopped by the cron's time limit or a restart is resumed
-where it stopped by the next worker that takes the tenant's lock. After each
-chunk the workload days of the touched users and days are recomputed
-(``m365.workload.day``).
+The unit of work is one *shard* of a tenant, ``{"tenant": id, "shard": k, "of": n}``:
+the covered users whose id is *k* modulo *n*. The cron (every few minutes), the
+queue_job glue (one job per shard) and the "Sync busy time now" button
+(:meth:`_m365_import_busy`: every shard in turn) run the same units. *n* is the
+setting ``m365_sync_queue.busy_shards`` (Settings → Microsoft 365 → Job queue
+with ``m365_sync_queue``); unset (or 0) it is one shard per 250 candidate users,
+at least one. Each shard has its own lock, sync run (``unit_key``
+``busy:<tenant>:<k>/<n>``), schedule (the tenant's interval, counted on the
+shard's own runs), resume state, chunks and commits. A run left running under
+another shard count (the setting or the number of users changed) is closed
+when its lock is free.
+
+A shard reads the calendar window of each of its covered users — active
+internal users of the tenant's company whose e-mail address is a tenant user's,
+not excluded on their user form — through batched, concurrent calendarView
+requests, then reconciles the stored slots (``m365.busy.slot``) of each mailbox:
+new slots created, changed ones updated, vanished ones deleted, unchanged ones
+not written; the slots of the shard's users no longer covered are deleted.
+Shards cover disjoint users, so they never write the same slot or workload day.
+A mailbox Graph refuses (403) or that has no mailbox (404, unlicensed user) is
+recorded on the run and keeps its stored slots; the others go on. Mailboxes are
+processed in chunks that each commit (:meth:`_m365_commit_progress`) and advance
+the run's resume state, so a run stopped by the cron's time limit or a restart
+is resumed where it stopped by the next worker that takes the shard's lock.
+After each chunk the workload days of the touched users and days are
+recomputed (``m365.workload.day``). The failure streak (managers told once per
+streak) is counted on the first shard's runs.
 """
 
 import logging
+import math
+import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from m365_graph import GraphError, GraphUnavailable, PermissionMissing, read_busy_times
 from m365_graph.resources.directory import match_mailboxes, read_directory
@@ -41,8 +56,16 @@ _logger = logging.getLogger(__name__)
 
 #: Mailboxes per committed chunk: five ``$batch`` calls of 20, read concurrently.
 CHUNK_SIZE = 100
-#: First key of the PostgreSQL advisory lock of a tenant's import (the second is its id).
+#: First key of the PostgreSQL advisory lock of a whole-tenant import of earlier
+#: versions (the second is the tenant's id): taken to close such a run left running.
 LOCK_NAMESPACE = 365_005
+#: First key of a shard's advisory lock (the second: crc32 of its unit key).
+SHARD_LOCK_NAMESPACE = 365_014
+#: ir.config_parameter: the number of shards of a tenant's import (Settings → Microsoft
+#: 365 → Job queue with m365_sync_queue). Unset or 0: one per AUTO_SHARD_USERS users.
+SHARDS_PARAM = "m365_sync_queue.busy_shards"
+AUTO_SHARD_USERS = 250
+MAX_SHARDS = 64
 #: An interrupted run older than this is not resumed: a new one starts.
 RESUME_FOR = timedelta(hours=12)
 #: Skipped items listed on one run; the rest are only counted.
@@ -58,48 +81,154 @@ class M365JobBusy(models.AbstractModel):
     _description = "Microsoft 365 job: busy-time import"
 
     _m365_job_kind = "busy"
-    _m365_lock_class = LOCK_NAMESPACE
+    _m365_lock_class = SHARD_LOCK_NAMESPACE
     _m365_budget = BUSY_BUDGET
     #: The unit commits after every chunk and keeps a savepoint per chunk.
     _m365_unit_savepoint = False
 
     # ------------------------------------------------------------------
-    # The unit of work: one tenant (its id)
+    # The unit of work: one shard of a tenant
     # ------------------------------------------------------------------
     @api.model
     def _m365_units(self, due_only=True):
-        """Tenants that are due or have a run to resume, and runs to close."""
+        """The shards that are due or have a run to resume; stale shard runs closed."""
         Tenant = self.env["m365.tenant"].sudo()
-        running = self._m365_running_units()
+        running = self._m365_running_keys()
         tenants = Tenant.search([("busy_sync", "=", True)]).filtered("is_configured")
-        if due_only:
-            tenants = tenants.filtered(lambda t: t.id in running or self._m365_tenant_due(t))
-        return (tenants | Tenant.browse(running).exists()).ids
+        tenants |= Tenant.browse({tenant_id for tenant_id, _key in running}).exists()
+        keys = {key for _tenant_id, key in running}
+        units = []
+        for tenant in tenants.sorted("id"):
+            shards = self._m365_shard_units(tenant)
+            self._m365_close_stale_shards(tenant, shards)
+            units += [
+                unit
+                for unit in shards
+                if not due_only
+                or self._m365_unit_identity(unit) in keys
+                or (tenant.busy_sync and self._m365_unit_due(unit))
+            ]
+        return units
+
+    @api.model
+    def _m365_busy_shards(self, tenant):
+        """How many shards ``tenant``'s import has: Settings (``SHARDS_PARAM``), or
+        without a setting one per ``AUTO_SHARD_USERS`` candidate users (at least 1)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(SHARDS_PARAM)
+        try:
+            count = int(value) if value else 0
+        except ValueError:
+            count = 0
+        if count <= 0:
+            candidates = (
+                self.env["res.users"].sudo().search_count(self._m365_candidate_domain(tenant))
+            )
+            count = math.ceil(candidates / AUTO_SHARD_USERS)
+        return min(max(count, 1), MAX_SHARDS)
+
+    @api.model
+    def _m365_shard_units(self, tenant):
+        """The units of ``tenant``'s import: ``{"tenant", "shard", "of"}``, shard k of n."""
+        count = self._m365_busy_shards(tenant)
+        return [{"tenant": tenant.id, "shard": k, "of": count} for k in range(count)]
+
+    @api.model
+    def _m365_running_keys(self):
+        """(tenant id, unit key) of the busy runs still running (shards, or whole-tenant
+        runs of earlier versions: ``busy:<tenant>``)."""
+        runs = (
+            self.env["m365.sync.run"]
+            .sudo()
+            .search([("kind", "=", "busy"), ("state", "=", "running"), ("unit_key", "!=", False)])
+        )
+        return {(run.tenant_id.id, run.unit_key) for run in runs if run.tenant_id}
+
+    @api.model
+    def _m365_close_stale_shards(self, tenant, shards):
+        """Close running runs of ``tenant`` no current shard resumes.
+
+        The shard count changed (Settings, or the number of users) or the run is a
+        whole-tenant run of an earlier version: no unit would ever adopt it. It is
+        closed when its own lock is free (its worker is gone); a run whose worker
+        still holds its lock is left to finish."""
+        current = {self._m365_unit_identity(unit) for unit in shards}
+        runs = (
+            self.env["m365.sync.run"]
+            .sudo()
+            .search(
+                [
+                    ("kind", "=", "busy"),
+                    ("tenant_id", "=", tenant.id),
+                    ("state", "=", "running"),
+                    ("unit_key", "not in", list(current)),
+                ]
+            )
+        )
+        for run in runs:
+            if run.unit_key and self._m365_try_lock(self._m365_key_lock(run.unit_key)):
+                run._m365_interrupt(
+                    self.env._(
+                        "Interrupted: the import is now split into %(count)s part(s); "
+                        "they start afresh.",
+                        count=len(shards),
+                    )
+                )
+        return True
+
+    @api.model
+    def _m365_unit_identity(self, unit):
+        return f"busy:{unit['tenant']}:{unit['shard']}/{unit['of']}"
+
+    @api.model
+    def _m365_key_lock(self, key):
+        """The advisory lock of the unit named ``key`` (``busy:<tenant>`` of earlier
+        versions kept the tenant's lock)."""
+        rest = key.split(":", 1)[1] if ":" in key else key
+        if rest.isdigit():
+            return LOCK_NAMESPACE, int(rest)
+        return SHARD_LOCK_NAMESPACE, zlib.crc32(key.encode()) - 2**31
 
     @api.model
     def _m365_lock_key(self, unit):
-        return LOCK_NAMESPACE, unit
+        return self._m365_key_lock(self._m365_unit_identity(unit))
 
     @api.model
     def _m365_unit_scope(self, unit):
-        return {"tenant": self.env["m365.tenant"].sudo().browse(unit)}
+        return {"tenant": self.env["m365.tenant"].sudo().browse(unit["tenant"])}
 
     @api.model
     def _m365_unit_active(self, unit):
-        tenant = self.env["m365.tenant"].sudo().browse(unit).exists()
+        tenant = self.env["m365.tenant"].sudo().browse(unit["tenant"]).exists()
         return bool(tenant and tenant.busy_sync)
 
     @api.model
     def _m365_unit_due(self, unit):
-        return self._m365_tenant_due(self.env["m365.tenant"].sudo().browse(unit))
+        """Due when the shard's own last run (not interrupted) started an interval ago:
+        the shards of a tenant keep the tenant's interval, each on its own runs."""
+        tenant = self.env["m365.tenant"].sudo().browse(unit["tenant"])
+        last = (
+            self.env["m365.sync.run"]
+            .sudo()
+            .search(
+                [("unit_key", "=", self._m365_unit_identity(unit)), ("interrupted", "=", False)],
+                order="start desc",
+                limit=1,
+            )
+        )
+        interval = timedelta(minutes=tenant.busy_interval_minutes)
+        return not last or last.start + interval <= fields.Datetime.now()
 
     @api.model
-    def _m365_tenant_due(self, tenant):
-        return tenant._m365_due("busy", timedelta(minutes=tenant.busy_interval_minutes))
+    def _m365_after_unit(self, unit, run):
+        """The failure streak is the tenant's, told once: it is counted on the runs of
+        the first shard (a failing run is mostly the tenant's: sign-in, Graph down)."""
+        if unit["shard"] == 0:
+            return super()._m365_after_unit(unit, run)
+        return None
 
     @api.model
     def _m365_adopt(self, unit, running):
-        """The tenant's interrupted run, if it can be resumed; the others are closed."""
+        """The shard's interrupted run, if it can be resumed; the others are closed."""
         limit = fields.Datetime.now() - RESUME_FOR
         resumable = running.filtered(lambda r: r.resume_state and r.start >= limit)[:1]
         (running - resumable)._m365_interrupt(
@@ -109,8 +238,7 @@ class M365JobBusy(models.AbstractModel):
 
     @api.model
     def _m365_start_run(self, unit):
-        tenant = self.env["m365.tenant"].sudo().browse(unit)
-        carried = self._m365_unavailable_to_resume(tenant)
+        carried = self._m365_unavailable_to_resume(unit)
         run = super()._m365_start_run(unit)
         # After Graph's outage stopped the last import, this one goes on from there
         # (same day, same window, the mailboxes not read yet).
@@ -130,13 +258,31 @@ class M365JobBusy(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _m365_import_busy(self, tenant, raise_errors=False):
-        """Import (or resume importing) busy time of ``tenant``; returns the run.
+        """Import (or resume importing) busy time of ``tenant``: every shard; returns
+        the runs of the shards that ran.
 
-        Returns ``None`` when another import of this tenant is running right now.
-        With ``raise_errors`` a failure is raised as a ``UserError``.
+        Returns ``None`` when every shard is being imported right now by another
+        worker. With ``raise_errors`` a failure is raised as a ``UserError``.
         """
+        runs, _busy = self._m365_import_busy_shards(tenant, raise_errors=raise_errors)
+        return runs or None
+
+    @api.model
+    def _m365_import_busy_shards(self, tenant, raise_errors=False):
+        """Run every shard of ``tenant`` now, each under its own lock (as the cron or a
+        queue job would): (runs of the shards that ran, units another worker held)."""
         job = self.with_context(m365_raise=raise_errors)
-        return job._m365_run_unit(tenant.id, due_only=False, raise_errors=raise_errors) or None
+        shards = job._m365_shard_units(tenant)
+        job._m365_close_stale_shards(tenant, shards)
+        runs = self.env["m365.sync.run"].sudo()
+        held = []
+        for unit in shards:
+            run = job._m365_run_unit(unit, due_only=False, raise_errors=raise_errors)
+            if run:
+                runs |= run
+            else:
+                held.append(unit)
+        return runs, held
 
     @api.model
     def _m365_busy_today(self):
@@ -152,7 +298,8 @@ class M365JobBusy(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _m365_do_unit(self, unit, run):
-        tenant = self.env["m365.tenant"].sudo().browse(unit)
+        tenant = self.env["m365.tenant"].sudo().browse(unit["tenant"])
+        shard = (unit["shard"], unit["of"])
         raise_errors = self.env.context.get("m365_raise")
         state = dict(run.resume_state)
         window = self._m365_window(tenant, fields.Date.to_date(state["day"]))
@@ -161,10 +308,10 @@ class M365JobBusy(models.AbstractModel):
             client = tenant._m365_graph_client()
             client.budget = self._m365_new_budget()
             seen = client.counters.snapshot()
-            users, mailbox_of, note = self._m365_covered_users(tenant, client)
+            users, mailbox_of, note = self._m365_covered_users(tenant, client, shard)
             state["directory"] = note
             with self.env.cr.savepoint():
-                self._m365_forget_uncovered(tenant, users, run, window)
+                self._m365_forget_uncovered(tenant, users, run, window, shard)
             todo = users.filtered(lambda u: u.id > state["after"])
             ignored_keys = self.env["m365.category.rule"]._m365_ignored_keys(tenant)
             job = _BusyJob(tenant, run, mailbox_of, window, ignored_keys, state)
@@ -232,8 +379,8 @@ class M365JobBusy(models.AbstractModel):
         run._m365_done(message=self._m365_summary(run, state, window))
 
     @api.model
-    def _m365_unavailable_to_resume(self, tenant):
-        """The resume state of the tenant's last import if Graph's outage stopped it.
+    def _m365_unavailable_to_resume(self, unit):
+        """The resume state of the shard's last run if Graph's outage stopped it.
 
         Taken once: the failed run keeps its message, the new run carries the state.
         """
@@ -241,7 +388,7 @@ class M365JobBusy(models.AbstractModel):
             self.env["m365.sync.run"]
             .sudo()
             .search(
-                [("tenant_id", "=", tenant.id), ("kind", "=", "busy")],
+                [("unit_key", "=", self._m365_unit_identity(unit)), ("kind", "=", "busy")],
                 order="start desc, id desc",
                 limit=1,
             )
@@ -255,23 +402,28 @@ class M365JobBusy(models.AbstractModel):
         return {key: value for key, value in state.items() if key != "unavailable"}
 
     @api.model
-    def _m365_covered_users(self, tenant, client):
+    def _m365_candidate_domain(self, tenant):
+        """Users who may be covered: internal, of the tenant's company, not excluded."""
+        return [
+            ("share", "=", False),
+            ("company_id", "=", tenant.company_id.id),
+            ("m365_busy_exclude", "=", False),
+        ]
+
+    @api.model
+    def _m365_covered_users(self, tenant, client, shard=(0, 1)):
         """(users in id order, {user id: mailbox}, how mailboxes were matched).
 
         Covered: active internal users of the tenant's company, not excluded on
-        their user form, whose e-mail (or login) is a tenant user's address.
+        their user form, whose e-mail (or login) is a tenant user's address; of
+        those, the shard's (``shard`` = (k, n): ids equal to k modulo n).
         """
+        k, n = shard
         candidates = (
             self.env["res.users"]
             .sudo()
-            .search(
-                [
-                    ("share", "=", False),
-                    ("company_id", "=", tenant.company_id.id),
-                    ("m365_busy_exclude", "=", False),
-                ],
-                order="id",
-            )
+            .search(self._m365_candidate_domain(tenant), order="id")
+            .filtered(lambda u: u.id % n == k)
         )
         try:
             directory = read_directory(client)
@@ -285,12 +437,27 @@ class M365JobBusy(models.AbstractModel):
         return users, {uid: mailbox for uid, mailbox in matched.items() if mailbox}, note
 
     @api.model
-    def _m365_forget_uncovered(self, tenant, users, run, window):
-        """Delete the slots of users no longer covered (excluded, left, e-mail changed)."""
+    def _m365_forget_uncovered(self, tenant, users, run, window, shard=(0, 1)):
+        """Delete the slots of the shard's users no longer covered (excluded, left,
+        e-mail changed); another shard's users are never this unit's."""
+        k, n = shard
+        self.env["m365.busy.slot"].flush_model(["company_id", "user_id"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT DISTINCT user_id FROM m365_busy_slot "
+                "WHERE company_id = %s AND user_id %% %s = %s",
+                tenant.company_id.id,
+                n,
+                k,
+            )
+        )
+        gone = {row[0] for row in self.env.cr.fetchall()} - set(users.ids)
+        if not gone:
+            return
         stale = (
             self.env["m365.busy.slot"]
             .sudo()
-            .search([("company_id", "=", tenant.company_id.id), ("user_id", "not in", users.ids)])
+            .search([("company_id", "=", tenant.company_id.id), ("user_id", "in", list(gone))])
         )
         if stale:
             touched = self.env["m365.busy.slot"]._m365_days_of(
