@@ -223,6 +223,9 @@ class M365Account(models.Model):
     failure_count = fields.Integer(string="Failed runs in a row", readonly=True, copy=False)
     #: The "reconnect needed" e-mail went out (sent once until the account works again).
     failure_notified = fields.Boolean(readonly=True, copy=False)
+    #: When the account was last signed in (epoch seconds): a new sign-in ends the
+    #: failure streak, which counts only the runs started after it.
+    signed_in_ts = fields.Float(readonly=True, copy=False)
     sync_requested = fields.Boolean(readonly=True, copy=False)
     delta_link = fields.Char(readonly=True, copy=False, groups="base.group_system")
     resume_link = fields.Char(readonly=True, copy=False, groups="base.group_system")
@@ -686,6 +689,7 @@ class M365Account(models.Model):
                 "state": "connected",
                 "failure_count": 0,
                 "failure_notified": False,
+                "signed_in_ts": time.time(),
                 "last_error": False,
                 "sync_requested": account.direction in PULL_DIRECTIONS,
             }

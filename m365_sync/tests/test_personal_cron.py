@@ -166,6 +166,21 @@ class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
         self.assertEqual(len(mails), 1)
         self.assertIn("Reconnect my account", mails.body_html)
 
+    def test_a_new_sign_in_ends_the_streak(self):
+        account = self.connect()
+        Job = self.env["m365.job.personal"]
+        self.sandbox.faults.add(403, path=r"/calendarView/delta", times=None)
+        for _i in range(3):
+            self.sync(account)
+        self.assertEqual(len(self.failure_mails(account)), 1)
+        result, oid = self.sign_in(account, ADELE)
+        account._m365_store_connection(result, oid)
+        self.assertEqual(Job._m365_failure_streak(account.id, 10), 0)
+        for count in (1, 2, 3):
+            self.sync(account)
+            self.assertEqual(account.failure_count, count)
+        self.assertEqual(len(self.failure_mails(account)), 2, "a new streak, a new e-mail")
+
     def test_managers_can_be_told_too(self):
         self.tenant.write({"personal_notify_managers": True, "personal_failure_threshold": 1})
         manager = self.env["res.users"].create(
