@@ -29,9 +29,10 @@ clock offset Graph showed on the last upload is kept for fair conflict decisions
 
 The account is the unit of work of the personal-sync cron: one account, one
 ``m365.sync.run``, one savepoint, one commit. A failure is recorded on the
-account in plain words; after N failures in a row (Settings) the owner gets one
-e-mail per failure streak, and a sign-in that must be renewed ("reconnect
-needed") is reported at once.
+account in plain words; after N failed runs in a row (Settings; the job base's
+streak, shown as ``failure_count``) the owner gets one e-mail per failure
+streak, and a sign-in that must be renewed ("reconnect needed") is reported at
+once — the account's own rule, not a streak.
 """
 
 import logging
@@ -217,8 +218,14 @@ class M365Account(models.Model):
         compute="_compute_last_result",
         help="What the last synchronisation did, or why it failed.",
     )
+    #: Shows the pull's failure streak (``m365.job``'s, from the run rows): written by
+    #: ``m365.job.personal`` after each run, reset by a new sign-in.
     failure_count = fields.Integer(string="Failed runs in a row", readonly=True, copy=False)
+    #: The "reconnect needed" e-mail went out (sent once until the account works again).
     failure_notified = fields.Boolean(readonly=True, copy=False)
+    #: When the account was last signed in (epoch seconds): a new sign-in ends the
+    #: failure streak, which counts only the runs started after it.
+    signed_in_ts = fields.Float(readonly=True, copy=False)
     sync_requested = fields.Boolean(readonly=True, copy=False)
     delta_link = fields.Char(readonly=True, copy=False, groups="base.group_system")
     resume_link = fields.Char(readonly=True, copy=False, groups="base.group_system")
@@ -682,6 +689,7 @@ class M365Account(models.Model):
                 "state": "connected",
                 "failure_count": 0,
                 "failure_notified": False,
+                "signed_in_ts": time.time(),
                 "last_error": False,
                 "sync_requested": account.direction in PULL_DIRECTIONS,
             }
@@ -799,19 +807,23 @@ class M365Account(models.Model):
         return run.state == "done"
 
     def _m365_sync_failed(self, exc):
+        """Record an account error in plain words (state, ``last_error``).
+
+        Not the failure streak: that is ``m365.job``'s, read from the account's run
+        rows (``m365.job.personal``, which writes ``failure_count`` to show it). The
+        account's own rule: a sign-in that must be renewed ("reconnect needed") is
+        told to the owner at once, once until the account works again
+        (``failure_notified``), and hands "main" to another signed-in account."""
         self.ensure_one()
         reconnect = isinstance(exc, ReconnectNeeded)
         if isinstance(exc, (GraphError, UserError)):
             message = str(exc)  # plain words already (Graph, or the configuration)
         else:
             message = self._m365_unexpected(exc)
-        count = self.failure_count + 1
-        threshold = max(1, self.tenant_id.personal_failure_threshold)
-        notify = not self.failure_notified and (reconnect or count >= threshold)
+        notify = reconnect and not self.failure_notified
         self.write(
             {
                 "state": "reconnect" if reconnect else "error",
-                "failure_count": count,
                 "last_error": message,
                 "failure_notified": self.failure_notified or notify,
             }
@@ -820,6 +832,7 @@ class M365Account(models.Model):
             self._m365_elect_main(self.user_id)
         if notify:
             self._m365_notify_failure(reconnect)
+        return message
 
     def _m365_unexpected(self, exc):
         _logger.exception("Microsoft 365 account %s: unexpected error", self.id, exc_info=exc)

@@ -461,6 +461,31 @@ class TestOutboxJob(OutboxMixin, M365SandboxCase):
         self.assertEqual(self.account.state, "reconnect")
         self.assertEqual(self.account.failure_count, before + 1, "one run, one failure")
 
+    def test_an_account_to_reconnect_while_draining_counts_on_the_pull_unit(self):
+        """The drain's account error: a failed run row of the account's pull unit (the
+        same streak as a failed pull), the "reconnect needed" e-mail at once, once."""
+        self.appointment("Waits for a sign-in")
+        Personal = self.env["m365.job.personal"]
+        key = Personal._m365_unit_identity(self.account.id)
+        Mail = self.env["mail.mail"].sudo()
+        mails = [("model", "=", "m365.account"), ("res_id", "=", self.account.id)]
+        self.sandbox.state.revoke_refresh_tokens(ADELE)
+        self.sandbox.state.advance_clock(3700)
+        self.drain()
+        self.assertEqual(self.account.state, "reconnect")
+        failed = self.env["m365.sync.run"].search([("unit_key", "=", key)])
+        self.assertEqual(failed.mapped("state"), ["failed"])
+        self.assertIn("connect the account again", failed.message)
+        self.assertEqual(Personal._m365_failure_streak(self.account.id, 10), 1)
+        self.assertEqual(self.account.failure_count, 1)
+        told = Mail.search(mails)
+        self.assertEqual(len(told), 1)
+        self.assertIn("Reconnect my account", told.body_html)
+        self.assertEqual(told.recipient_ids, self.account.user_id.partner_id)
+        self.make_due()
+        self.drain()
+        self.assertEqual(len(Mail.search(mails)), 1, "told once until reconnected")
+
     def test_a_drain_held_by_the_pull_waits(self):
         self.appointment("Waits for the pull")
         with OtherWorker(self.env.cr.dbname, (LOCK_CLASS, self.account.id)):

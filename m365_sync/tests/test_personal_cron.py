@@ -130,6 +130,57 @@ class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
             self.sync(account)
         self.assertEqual(len(self.failure_mails(account)), 2)
 
+    def test_the_pull_streak_is_the_base_s(self):
+        """3 failed pulls: one e-mail to the owner; the 4th: none; a success ends it.
+        The streak is read from the account's run rows (``m365.job``), and
+        ``failure_count`` shows it."""
+        account = self.connect()
+        Job = self.env["m365.job.personal"]
+        self.assertEqual(account.tenant_id.personal_failure_threshold, 3)
+        self.sandbox.faults.add(403, path=r"/calendarView/delta", times=None)
+        for count, expected_mails in ((1, 0), (2, 0), (3, 1), (4, 1)):
+            outcome, run = self.sync(account)
+            self.assertFalse(outcome)
+            self.assertEqual(run.unit_key, Job._m365_unit_identity(account.id))
+            self.assertEqual(Job._m365_failure_streak(account.id, 10), count)
+            self.assertEqual(account.failure_count, count)
+            self.assertEqual(len(self.failure_mails(account)), expected_mails, f"run {count}")
+        mail = self.failure_mails(account)
+        self.assertEqual(mail.recipient_ids, self.user.partner_id, "the owner only")
+        self.assertIn("the last", mail.body_html)
+        self.assertNotIn("Reconnect my account", mail.body_html)
+        self.sandbox.faults.clear()
+        self.assertTrue(self.sync(account)[0])
+        self.assertEqual(Job._m365_failure_streak(account.id, 10), 0)
+        self.assertEqual((account.failure_count, account.failure_notified), (0, False))
+
+    def test_reconnect_needed_is_not_told_again_by_the_streak(self):
+        """The job's own rule (an e-mail at once) and the streak never tell twice."""
+        self.tenant.personal_failure_threshold = 1
+        account = self.connect()
+        self.sandbox.state.revoke_refresh_tokens(ADELE)
+        self.sandbox.state.advance_clock(3700)
+        self.assertFalse(self.sync(account)[0])
+        self.assertEqual((account.state, account.failure_count), ("reconnect", 1))
+        mails = self.failure_mails(account)
+        self.assertEqual(len(mails), 1)
+        self.assertIn("Reconnect my account", mails.body_html)
+
+    def test_a_new_sign_in_ends_the_streak(self):
+        account = self.connect()
+        Job = self.env["m365.job.personal"]
+        self.sandbox.faults.add(403, path=r"/calendarView/delta", times=None)
+        for _i in range(3):
+            self.sync(account)
+        self.assertEqual(len(self.failure_mails(account)), 1)
+        result, oid = self.sign_in(account, ADELE)
+        account._m365_store_connection(result, oid)
+        self.assertEqual(Job._m365_failure_streak(account.id, 10), 0)
+        for count in (1, 2, 3):
+            self.sync(account)
+            self.assertEqual(account.failure_count, count)
+        self.assertEqual(len(self.failure_mails(account)), 2, "a new streak, a new e-mail")
+
     def test_managers_can_be_told_too(self):
         self.tenant.write({"personal_notify_managers": True, "personal_failure_threshold": 1})
         manager = self.env["res.users"].create(

@@ -43,9 +43,12 @@ owns everything around it, once (:meth:`_m365_run_unit`):
    (:meth:`_m365_failure_message`) and counted once per run in the failure
    streak (:meth:`_m365_after_unit`), never once per item: after N failed runs
    in a row of a unit (the tenant's Settings value) the people concerned are
-   told once per streak — the tenant's Microsoft 365 managers for tenant jobs
-   (:meth:`_m365_notify_streak`), the account's owner for a personal pull (its
-   own streak on the account, which the outbox's sign-in failures count too).
+   told once per streak. The base decides the streak (the unit's run rows) and
+   when to tell (once per streak); a job says who is told
+   (:meth:`_m365_streak_recipients`: the tenant's Microsoft 365 managers by
+   default, the account's owner for a personal pull) and what the e-mail says
+   (:meth:`_m365_notify_streak`). A job's immediate e-mails (the personal
+   pull's "reconnect needed") are its own rule, not a streak.
 8. **Progress.** After each unit the dispatcher commits and reports progress
    (``ir.cron._commit_progress``) and stops when the cron's time is up.
 """
@@ -131,7 +134,9 @@ class M365Job(models.AbstractModel):
         killed worker) left out. No field to keep in step: a success ends the
         streak by being the latest run, and the streak is told once, on the run
         that makes it reach the threshold (Settings: *Notify after N failures*);
-        later failures of the same streak tell nobody again.
+        later failures of the same streak tell nobody again. Jobs override
+        :meth:`_m365_streak_recipients` and :meth:`_m365_notify_streak` (who, what),
+        not this method (when), except to opt out or to show the streak.
         """
         if run.state != "failed" or run.interrupted:
             return

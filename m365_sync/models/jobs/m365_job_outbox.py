@@ -133,7 +133,8 @@ class M365JobOutbox(models.AbstractModel):
     def _m365_after_unit(self, unit, run):
         """No run-row streak: a batch is not a stable unit (its rows change every run);
         rows that fail for good are told to their owner (``m365.outbox._m365_notify_failed``)
-        and a sign-in to renew counts on the account's own streak, once per run."""
+        and an account error (sign-in to renew) counts once per run on the account's
+        pull unit (``m365.job.personal._m365_account_failed``)."""
 
     @api.model
     def _m365_do_unit(self, unit, run):
@@ -171,8 +172,10 @@ class M365JobOutbox(models.AbstractModel):
                     drain.send()
                 run._m365_count(**drain.counts())
                 if drain.account_error is not None:
-                    # One failure of the account per run, however many rows met it.
-                    account._m365_sync_failed(drain.account_error)
+                    # One failure of the account per run, however many rows met it: a
+                    # failed run row of the account's pull unit (same streak as a failed
+                    # pull) and, for a sign-in to renew, the immediate e-mail.
+                    self.env["m365.job.personal"]._m365_account_failed(account, drain.account_error)
         except Exception as exc:
             _logger.warning("Microsoft 365 outbox run %s failed: %s", run.id, exc)
             run._m365_add_stats(counters.snapshot())

@@ -7,8 +7,10 @@ The lock is the account's advisory lock (``LOCK_CLASS``, account id), the one th
 outbox drain and the OAuth callback take too, so a pull never sees half a push
 and two workers never refresh the same refresh token. The pull itself is
 ``m365.event.link._m365_pull``; rotated tokens are kept by ``TokenKeeper`` also
-when the unit's savepoint is rolled back, and the account's failure streak
-(``failure_count``, one e-mail per streak) is counted once per run.
+when the unit's savepoint is rolled back. The failure streak is the base's (the
+account's run rows, told once per streak to the owner, managers too per the
+Setting); ``failure_count`` shows it. The job's own rule: a sign-in to renew
+("reconnect needed") is told at once, once (``m365.account._m365_sync_failed``).
 """
 
 from odoo import api, fields, models
@@ -16,6 +18,9 @@ from odoo import api, fields, models
 from m365_graph import Counters
 
 from ..m365_account import LOCK_CLASS, TokenKeeper
+
+#: ``failure_count`` counts the failed runs in a row up to this many.
+STREAK_DISPLAY_LIMIT = 99
 
 
 class M365JobPersonal(models.AbstractModel):
@@ -64,10 +69,79 @@ class M365JobPersonal(models.AbstractModel):
 
     @api.model
     def _m365_after_unit(self, unit, run):
-        """The account keeps its own streak (``failure_count``, ``failure_notified``),
-        counted by ``m365.account._m365_sync_failed`` from this unit (once per run)
-        and from the outbox's sign-in failures, and told to its owner once per
-        streak (at once for a sign-in to renew): not the base's run-row streak."""
+        """The base's run-row streak (``personal:<account id>``); the account's
+        ``failure_count`` shows it (written before the base may tell it, so that the
+        owner's e-mail says how many runs failed)."""
+        account = self.env["m365.account"].sudo().browse(unit).exists()
+        if account and not run.interrupted:
+            account.failure_count = self._m365_failure_streak(unit, STREAK_DISPLAY_LIMIT)
+        return super()._m365_after_unit(unit, run)
+
+    @api.model
+    def _m365_failure_streak(self, unit, limit):
+        """The base's count, on the runs started since the account was last signed in:
+        reconnecting ends the streak like a successful run."""
+        since = self.env["m365.account"].sudo().browse(unit).exists().signed_in_ts
+        if not since:
+            return super()._m365_failure_streak(unit, limit)
+        runs = (
+            self.env["m365.sync.run"]
+            .sudo()
+            .search(
+                [
+                    ("unit_key", "=", self._m365_unit_identity(unit)),
+                    ("state", "in", ("done", "failed")),
+                    ("interrupted", "=", False),
+                    ("start_ts", ">=", since),
+                ],
+                limit=limit + 1,
+            )
+        )
+        streak = 0
+        for past in runs:
+            if past.state != "failed":
+                break
+            streak += 1
+        return streak
+
+    @api.model
+    def _m365_streak_recipients(self, unit, run):
+        """The account's owner, and the company's Microsoft 365 managers when the
+        Setting *Notify managers too* is on (``m365.account.notify_partner_to``)."""
+        account = self.env["m365.account"].sudo().browse(unit)
+        return account.user_id.partner_id.browse(
+            [int(pid) for pid in (account.notify_partner_to or "").split(",") if pid]
+        )
+
+    @api.model
+    def _m365_notify_streak(self, unit, run, count):
+        """The owner's e-mail (``mail_template_m365_sync_failed``), once per streak.
+        An account waiting to be reconnected was told at once by its own rule
+        (``m365.account._m365_sync_failed``): the streak tells nobody again."""
+        account = self.env["m365.account"].sudo().browse(unit).exists()
+        if not account or account.state == "reconnect":
+            return
+        template = self.env.ref(
+            "m365_sync.mail_template_m365_sync_failed", raise_if_not_found=False
+        )
+        partners = self._m365_streak_recipients(unit, run)
+        if not template or not partners:
+            return
+        template.sudo().send_mail(
+            account.id,
+            force_send=False,
+            email_values={"recipient_ids": [(4, pid) for pid in partners.ids]},
+        )
+
+    @api.model
+    def _m365_account_failed(self, account, exc):
+        """An account error met outside the pull (the outbox's drain, sign-in expired):
+        one failed run row on the account's own unit, so that it counts in the same
+        streak as a failed pull, and the account's own rule (``_m365_sync_failed``)."""
+        run = self._m365_start_run(account.id)
+        run._m365_fail(account._m365_sync_failed(exc))
+        self._m365_after_unit(account.id, run)
+        return run
 
     @api.model
     def _m365_do_unit(self, unit, run):
@@ -94,7 +168,6 @@ class M365JobPersonal(models.AbstractModel):
                 "last_sync": fields.Datetime.now(),
                 "last_sync_summary": summary,
                 "last_error": False,
-                "failure_count": 0,
                 "failure_notified": False,
             }
         )
