@@ -151,19 +151,20 @@ class M365Job(models.AbstractModel):
         return max(1, tenant.personal_failure_threshold) if tenant else 0
 
     @api.model
+    def _m365_streak_domain(self, unit):
+        """The runs that make up the unit's streak: its finished runs, interrupted
+        ones (a killed worker) left out. Jobs may narrow it."""
+        return [
+            ("unit_key", "=", self._m365_unit_identity(unit)),
+            ("state", "in", ("done", "failed")),
+            ("interrupted", "=", False),
+        ]
+
+    @api.model
     def _m365_failure_streak(self, unit, limit):
         """Failed runs in a row of the unit, latest first, counted up to ``limit + 1``."""
         runs = (
-            self.env["m365.sync.run"]
-            .sudo()
-            .search(
-                [
-                    ("unit_key", "=", self._m365_unit_identity(unit)),
-                    ("state", "in", ("done", "failed")),
-                    ("interrupted", "=", False),
-                ],
-                limit=limit + 1,
-            )
+            self.env["m365.sync.run"].sudo().search(self._m365_streak_domain(unit), limit=limit + 1)
         )
         streak = 0
         for past in runs:

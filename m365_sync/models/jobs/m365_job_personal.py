@@ -78,31 +78,12 @@ class M365JobPersonal(models.AbstractModel):
         return super()._m365_after_unit(unit, run)
 
     @api.model
-    def _m365_failure_streak(self, unit, limit):
-        """The base's count, on the runs started since the account was last signed in:
-        reconnecting ends the streak like a successful run."""
+    def _m365_streak_domain(self, unit):
+        """The base's runs, started since the account was last signed in: reconnecting
+        ends the streak like a successful run."""
+        domain = super()._m365_streak_domain(unit)
         since = self.env["m365.account"].sudo().browse(unit).exists().signed_in_ts
-        if not since:
-            return super()._m365_failure_streak(unit, limit)
-        runs = (
-            self.env["m365.sync.run"]
-            .sudo()
-            .search(
-                [
-                    ("unit_key", "=", self._m365_unit_identity(unit)),
-                    ("state", "in", ("done", "failed")),
-                    ("interrupted", "=", False),
-                    ("start_ts", ">=", since),
-                ],
-                limit=limit + 1,
-            )
-        )
-        streak = 0
-        for past in runs:
-            if past.state != "failed":
-                break
-            streak += 1
-        return streak
+        return [*domain, ("start_ts", ">=", since)] if since else domain
 
     @api.model
     def _m365_streak_recipients(self, unit, run):
