@@ -8,6 +8,17 @@ reading calendars can easily put a fifth request on the same mailbox and earn a
 counts sub-requests individually), capped at the limit so a batch with many items
 for one mailbox still proceeds. Slots are always taken in sorted mailbox order, so
 two batches cannot deadlock each other.
+
+The limiter counts one process's requests only; the budget below is what keeps the
+jobs within Graph's limit *together*, across processes and servers: busy time
+reads at most :data:`BUSY_SHARE` request per mailbox at a time (one calendarView
+per mailbox per ``$batch``, shards cover disjoint users), and every unit that
+targets one mailbox (a personal pull, an outbox batch) holds that mailbox's
+PostgreSQL advisory lock in the addon — one such unit per mailbox at a time — and
+sends at most :data:`UNIT_LANES` requests to it at once (``dependsOn`` lanes of
+its ``$batch`` calls). 1 + 3 ≤ 4: Microsoft Graph throttling limits, Outlook
+service limits, https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits
+("4 concurrent requests" per app and mailbox; ``$batch`` items count each).
 """
 
 from __future__ import annotations
@@ -19,7 +30,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["MailboxLimiter", "mailbox_of"]
+__all__ = ["BUSY_SHARE", "MAILBOX_CONCURRENCY", "UNIT_LANES", "MailboxLimiter", "mailbox_of"]
+
+#: Outlook's limit: concurrent requests per app and mailbox.
+MAILBOX_CONCURRENCY = 4
+#: The share of busy time (one calendarView per mailbox in flight).
+BUSY_SHARE = 1
+#: The share of the one unit (pull or outbox batch) that holds a mailbox's lock.
+UNIT_LANES = MAILBOX_CONCURRENCY - BUSY_SHARE
 
 # /users/{id|upn}/<mailbox resource>…  or /me/<mailbox resource>…
 _USER_PATH = re.compile(r"^/(?:v1\.0/|beta/)?users/([^/?]+)/([^/?]+)", re.IGNORECASE)
@@ -58,7 +76,7 @@ def mailbox_of(url: str) -> str | None:
 class MailboxLimiter:
     """Per-mailbox counting semaphores, created on demand."""
 
-    def __init__(self, limit: int = 4):
+    def __init__(self, limit: int = MAILBOX_CONCURRENCY):
         if limit < 1:
             raise ValueError("the per-mailbox limit must be at least 1")
         self.limit = limit

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from ..core.client import GraphClient
 from ..core.errors import BadResponse, GraphError, NotFound
+from ..core.mailbox import UNIT_LANES
 from ..core.types import BatchRequest, BatchResponse, GraphEvent, SkippedItem
 from .calendar import calendar_path, read_permission, window_params
 
@@ -170,20 +171,22 @@ def read_events(
     return out
 
 
-#: Parallel ``dependsOn`` chains of a read ``$batch`` to one mailbox.
-READ_LANES = 4
+#: Parallel ``dependsOn`` chains of a read ``$batch`` to one mailbox: the share of a
+#: unit holding the mailbox (a pull, an outbox batch), one request left to busy time.
+READ_LANES = UNIT_LANES
 
 
 def batch_reads(client: GraphClient, urls: Sequence[str], what: str) -> list[BatchResponse]:
     """GET ``urls`` of one mailbox through ``$batch``; answers in input order.
 
     Outlook allows 4 concurrent requests per mailbox and counts the items of a
-    ``$batch`` as concurrent (Graph docs, "Microsoft Graph throttling limits",
-    Outlook service limits), so 20 independent reads earn 16 ``429``: the reads go in
-    4 ``dependsOn`` chains of 5 instead. A read that fails (a 404 is a normal answer
-    here) makes the rest of its chain answer ``424 Failed Dependency`` (Graph docs,
-    "Combine multiple HTTP requests using JSON batching"): those are sent again, in
-    the next ``$batch``, until every read has its own answer.
+    ``$batch`` as concurrent (Graph docs, "Microsoft Graph throttling limits", Outlook
+    service limits), so 20 independent reads earn 16 ``429``: the reads go in 3
+    ``dependsOn`` chains instead (``core.mailbox.UNIT_LANES``: one request of the
+    mailbox stays free for busy time read by another worker). A read that fails (a 404
+    is a normal answer here) makes the rest of its chain answer ``424 Failed
+    Dependency`` (Graph docs, "Combine multiple HTTP requests using JSON batching"):
+    those are sent again, in the next ``$batch``, until every read has its own answer.
     """
     answers: dict[int, BatchResponse] = {}
     pending = list(range(len(urls)))

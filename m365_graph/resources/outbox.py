@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from ..core.client import GraphClient
 from ..core.errors import BadResponse, GraphError, GraphUnavailable
+from ..core.mailbox import UNIT_LANES
 from ..core.types import BatchRequest, GraphEvent
 from ..sync.outbox import PushOperation, PushResult, plan_batches
 from .calendar import calendar_path
@@ -25,8 +26,9 @@ from .events import if_match, write_permission
 
 __all__ = ["LANES", "push_operations"]
 
-#: Parallel dependsOn chains per ``$batch`` (Outlook's per-mailbox concurrency).
-LANES = 4
+#: Parallel dependsOn chains per ``$batch``: the unit's share of Outlook's 4
+#: concurrent requests per mailbox, the rest kept for busy time (core.mailbox).
+LANES = UNIT_LANES
 
 
 def _event_url(mailbox: str, calendar_id: str | None, event_id: str) -> str:
@@ -65,8 +67,9 @@ def _lanes(requests: list[BatchRequest], lanes: int = LANES) -> list[BatchReques
     Outlook allows 4 concurrent requests per app and mailbox, and counts the items
     of a ``$batch`` as concurrent: 20 independent writes to one calendar earn 16
     ``429 ApplicationThrottled``. Items chained with ``dependsOn`` run one after the
-    other, so 4 chains of 5 stay within the limit and the batch still saves 19 of
-    20 round trips. A failed item makes only the rest of its own chain answer 424;
+    other, so 3 chains (of 7, 7 and 6) leave one request of the mailbox to busy time
+    running at the same time on another worker, and the batch still saves 19 of 20
+    round trips. A failed item makes only the rest of its own chain answer 424;
     those are sent again.
     """
     return [

@@ -2,11 +2,17 @@
 
 Graph throttles (429 with ``Retry-After``), has transient outages (503/504),
 limits every app to 4 concurrent requests per mailbox (429
-``ApplicationThrottled``), and networks drop connections — sometimes after the
-server did the work, which is why event creation must be idempotent. Tests
-configure these per case; each fault matches on method, a path regex and
-whether the request is a ``$batch`` item, and fires a number of times or with
-a probability drawn from a seeded RNG (so runs are reproducible).
+``ApplicationThrottled``, "Application is over its MailboxConcurrency limit.";
+Microsoft Graph throttling limits, Outlook service limits:
+https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits
+— the items of a ``$batch`` count as concurrent requests, as reported in
+https://learn.microsoft.com/en-us/answers/questions/734143 and
+https://learn.microsoft.com/en-us/answers/questions/1660054), and networks drop
+connections — sometimes after the server did the work, which is why event
+creation must be idempotent. Tests configure these per case; each fault matches
+on method, a path regex and whether the request is a ``$batch`` item, and fires
+a number of times or with a probability drawn from a seeded RNG (so runs are
+reproducible).
 
 The fault plan and the per-mailbox limiter are tenant-side state (tests set
 them up on ``Sandbox.faults`` like users or events); ``graph/`` and ``server/``
@@ -107,6 +113,9 @@ class FaultInjector:
         # Seconds advertised in Retry-After of ApplicationThrottled answers.
         self.concurrency_retry_after: float | int | None = 1
         self._inflight: Counter = Counter()
+        # The highest number of requests in flight seen per (app, mailbox): what
+        # tests read to show that jobs running together stay within the limit.
+        self.peak: Counter = Counter()
 
     def add(
         self,
@@ -163,6 +172,7 @@ class FaultInjector:
         with self._lock:
             self._faults.clear()
             self._inflight.clear()
+            self.peak.clear()
         self.mailbox_concurrency = 4
 
     @property
@@ -200,6 +210,7 @@ class FaultInjector:
             if limit is not None and self._inflight[key] >= limit:
                 return False
             self._inflight[key] += 1
+            self.peak[key] = max(self.peak[key], self._inflight[key])
             return True
 
     def release(self, key) -> None:
