@@ -18,6 +18,9 @@ large tenant is spread over several servers sharing one database.
   each running unit holds one of that many PostgreSQL advisory locks on a
   cursor of its own; a unit that finds none free goes back to the queue a few
   seconds later without spending a try.
+- **One unit per mailbox**: a unit whose mailbox another unit holds (the base's
+  mailbox lock: a pull and an outbox batch of one mailbox) goes back to the
+  queue a few seconds later without spending a try.
 - **Retries**: Graph's throttling (``Throttled``, with its ``Retry-After``) and
   outages (``Transient``, ``GraphUnavailable``) raise queue_job's
   ``RetryableJobError`` with Graph's wait, so the job is tried again after it;
@@ -50,6 +53,9 @@ MAX_RETRIES = 10
 TRANSIENT_WAIT = 60
 THROTTLED_WAIT = 30
 CAP_WAIT = 3
+#: Seconds before a unit whose mailbox another unit holds (a pull, an outbox batch
+#: of the same mailbox) is tried again.
+MAILBOX_WAIT = 5
 #: First key of the advisory locks that count running units (the app-wide cap).
 CAP_LOCK_NAMESPACE = 365_013
 #: Channels: one per kind of unit under root.m365 (data/queue_job_channel_data.xml).
@@ -92,6 +98,14 @@ class M365Job(models.AbstractModel):
             jobs.append(job)
         _logger.info("Microsoft 365 %s: %s of %s units queued", self._name, len(jobs), len(units))
         return jobs
+
+    @api.model
+    def _m365_run_in_background(self, units):
+        """A button's units become jobs at once (not only at the cron's next call)."""
+        if self.env.context.get("m365_queue_inline"):
+            return super()._m365_run_in_background(units)
+        self._m365_dispatch(units)
+        return True
 
     def _m365_queue_identity_key(self, unit):
         return f"m365:{self._name}:{self._m365_unit_identity(unit)}"
@@ -143,7 +157,11 @@ class M365Job(models.AbstractModel):
             return self._m365_queue_result(unit, False)
         with self._m365_queue_slot():
             try:
-                run = self._m365_run_unit(unit, due_only=False, raise_errors=True)
+                run = self.with_context(m365_queue_job=True)._m365_run_unit(
+                    unit, due_only=False, raise_errors=True
+                )
+            except RetryableJobError:
+                raise
             except Throttled as exc:
                 raise RetryableJobError(
                     self.env._("Microsoft Graph is throttling: %(error)s", error=exc),
@@ -164,6 +182,23 @@ class M365Job(models.AbstractModel):
                     seconds=TRANSIENT_WAIT,
                 )
         return self._m365_queue_result(unit, run)
+
+    @api.model
+    def _m365_mailbox_held(self, unit):
+        """As a job, a unit whose mailbox another unit holds goes back to the queue
+        for a few seconds, without spending a try (from the cron it waits for the
+        cron's next call)."""
+        if not self.env.context.get("m365_queue_job"):
+            return super()._m365_mailbox_held(unit)
+        raise RetryableJobError(
+            self.env._(
+                "Another Microsoft 365 unit is using this mailbox (%(unit)s): queued again, "
+                "so that at most 4 requests reach the mailbox at once.",
+                unit=self._m365_unit_identity(unit),
+            ),
+            seconds=MAILBOX_WAIT,
+            ignore_retry=True,
+        )
 
     @api.model
     def _m365_queue_unavailable(self, run):

@@ -49,7 +49,16 @@ owns everything around it, once (:meth:`_m365_run_unit`):
    default, the account's owner for a personal pull) and what the e-mail says
    (:meth:`_m365_notify_streak`). A job's immediate e-mails (the personal
    pull's "reconnect needed") are its own rule, not a streak.
-8. **Progress.** After each unit the dispatcher commits and reports progress
+8. **One unit per mailbox.** A unit that targets one mailbox (a personal pull,
+   an outbox batch: :meth:`_m365_unit_mailbox`) also takes that mailbox's
+   transaction advisory lock (``MAILBOX_LOCK_CLASS``, crc32 of tenant and Graph
+   user id), right after its own and again after each commit; if another unit
+   holds it, the unit is left for later like a unit another worker runs
+   (:meth:`_m365_mailbox_held`: the queue sends the job back a few seconds
+   later). Such a unit sends at most 3 requests at once to its mailbox and busy
+   time 1 (``m365_graph.core.mailbox``): Outlook's 4 concurrent requests per app
+   and mailbox hold over every worker and server.
+9. **Progress.** After each unit the dispatcher commits and reports progress
    (``ir.cron._commit_progress``) and stops when the cron's time is up.
 """
 
@@ -64,6 +73,10 @@ from odoo.tools import SQL, mute_logger
 from m365_graph import Budget
 
 _logger = logging.getLogger(__name__)
+
+
+#: First key of a mailbox's advisory lock (the second: crc32 of "<tenant>:<mailbox>").
+MAILBOX_LOCK_CLASS = 365_015
 
 
 class M365LockLost(Exception):
@@ -82,6 +95,8 @@ class M365Job(models.AbstractModel):
     #: Graph and failed requests in a row before the unit stops as "Graph
     #: unavailable"); ``None``: the client's default.
     _m365_budget = None
+    #: xmlid of the job's scheduled action (triggered by :meth:`_m365_run_in_background`).
+    _m365_cron_xmlid = None
     #: Whether the base runs :meth:`_m365_do_unit` in one savepoint (units that
     #: commit midway keep their own savepoint per batch).
     _m365_unit_savepoint = True
@@ -109,6 +124,28 @@ class M365Job(models.AbstractModel):
     def _m365_unit_scope(self, unit):
         """``{"tenant": m365.tenant, "user": res.users}`` of the unit's run row."""
         return {}
+
+    @api.model
+    def _m365_unit_mailbox(self, unit):
+        """``(tenant id, Graph user id)`` of the one mailbox the unit reads or writes
+        (its lock is taken next to the unit's), or ``None`` (busy time, contacts:
+        many mailboxes, one request each at a time)."""
+        return None
+
+    @api.model
+    def _m365_mailbox_lock(self, tenant_id, mailbox):
+        """``(class, key)`` of the advisory lock of ``mailbox`` of a tenant."""
+        key = f"{tenant_id}:{(mailbox or '').lower()}".encode()
+        return MAILBOX_LOCK_CLASS, zlib.crc32(key) - 2**31
+
+    @api.model
+    def _m365_mailbox_held(self, unit):
+        """The unit's mailbox is held by another unit: it is left for later (the
+        cron's next call runs it). The queue glue sends the job back instead."""
+        _logger.info(
+            "Microsoft 365 %s: its mailbox is in use by another unit, left for later",
+            self._m365_unit_identity(unit),
+        )
 
     @api.model
     def _m365_unit_active(self, unit):
@@ -238,6 +275,19 @@ class M365Job(models.AbstractModel):
         return True
 
     @api.model
+    def _m365_run_in_background(self, units):
+        """Have ``units`` run soon by a worker, not in this request (buttons).
+
+        The job's cron is triggered: it runs its due units, so the caller makes them
+        due first. The queue glue queues one job per unit instead. Nothing runs before
+        the caller's transaction commits (cron triggers and jobs are seen after it).
+        """
+        cron = self.env.ref(self._m365_cron_xmlid, raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+        return True
+
+    @api.model
     def _m365_run_unit(self, unit, due_only=True, raise_errors=False):
         """Run one unit; returns its run, ``None`` if another worker holds it, or
         ``False`` when it was not due (or may no longer run).
@@ -255,6 +305,13 @@ class M365Job(models.AbstractModel):
         if not self._m365_try_lock(lock):
             return None
         self._m365_forget_cache()
+        locks = [lock]
+        mailbox = self._m365_unit_mailbox(unit)
+        if mailbox:
+            locks.append(self._m365_mailbox_lock(*mailbox))
+            if not self._m365_try_lock(locks[-1]):
+                self._m365_mailbox_held(unit)
+                return None
         try:
             running = self._m365_running_runs(unit)
         except psycopg2.errors.SerializationFailure:
@@ -274,7 +331,7 @@ class M365Job(models.AbstractModel):
                 return False
             run = self._m365_start_run(unit)
         # The run is visible as running; the lock is taken again in the new transaction.
-        job = self.with_context(m365_lock=lock)
+        job = self.with_context(m365_locks=locks)
         try:
             job._m365_commit_progress(0)
             if self._m365_unit_savepoint:
@@ -332,9 +389,9 @@ class M365Job(models.AbstractModel):
         Raises :class:`M365LockLost` when another worker took the unit meanwhile.
         """
         left = self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
-        lock = self.env.context.get("m365_lock")
-        if lock and not self._m365_try_lock(tuple(lock)):
-            raise M365LockLost()
+        for lock in self.env.context.get("m365_locks") or ():
+            if not self._m365_try_lock(tuple(lock)):
+                raise M365LockLost()
         return left
 
     @api.model

@@ -6,11 +6,12 @@ one mailbox, as ``{"writer", "account", "tenant", "mailbox", "batch", "ids"}``.
 The cron (every minute, and right after each commit that queued rows) runs the
 due batches; a delegated batch takes its account's advisory lock (the lock of
 the personal pull, so a pull never sees half a push), an application batch a
-lock of its tenant and mailbox. The run row is committed before anything is
-sent, so a drain killed midway leaves a run that the next one closes as
-interrupted. What is sent and how outcomes are recorded is ``m365.outbox``'s
-``_Drain``; an account that must be reconnected counts one failure per run, not
-one per row.
+lock of its tenant and mailbox; every batch also takes the lock of the mailbox
+it writes (the base's, shared with the pull of that mailbox's account). The run
+row is committed before anything is sent, so a drain killed midway leaves a run
+that the next one closes as interrupted. What is sent and how outcomes are
+recorded is ``m365.outbox``'s ``_Drain``; an account that must be reconnected
+counts one failure per run, not one per row.
 """
 
 import logging
@@ -92,6 +93,16 @@ class M365JobOutbox(models.AbstractModel):
             return LOCK_CLASS, unit["account"]
         key = f"{unit['tenant']}:{unit['mailbox']}".encode()
         return APP_LOCK_CLASS, zlib.crc32(key) - 2**31
+
+    @api.model
+    def _m365_unit_mailbox(self, unit):
+        """The mailbox written (the account's own for ``me``): one unit per mailbox at
+        a time over every writer, job and worker (the base's mailbox lock)."""
+        if unit["writer"] == "delegated":
+            account = self.env["m365.account"].sudo().browse(unit["account"]).exists()
+            mailbox = account.graph_user_id if unit["mailbox"] == "me" else unit["mailbox"]
+            return (account.tenant_id.id, mailbox) if mailbox else None
+        return unit["tenant"], unit["mailbox"]
 
     @api.model
     def _m365_items(self, unit):

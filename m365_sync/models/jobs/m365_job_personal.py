@@ -5,7 +5,9 @@ every Down/Both account whose tenant's interval (30 minutes at least) has passed
 or at once after it was connected, and by *Sync now* (``m365.account._m365_sync``).
 The lock is the account's advisory lock (``LOCK_CLASS``, account id), the one the
 outbox drain and the OAuth callback take too, so a pull never sees half a push
-and two workers never refresh the same refresh token. The pull itself is
+and two workers never refresh the same refresh token; next to it the lock of
+the account's mailbox (the base's), shared with application outbox batches of
+that mailbox. The pull itself is
 ``m365.event.link._m365_pull``; rotated tokens are kept by ``TokenKeeper`` also
 when the unit's savepoint is rolled back. The failure streak is the base's (the
 account's run rows, told once per streak to the owner, managers too per the
@@ -57,6 +59,15 @@ class M365JobPersonal(models.AbstractModel):
     def _m365_unit_scope(self, unit):
         account = self.env["m365.account"].sudo().browse(unit)
         return {"tenant": account.tenant_id, "user": account.user_id}
+
+    @api.model
+    def _m365_unit_mailbox(self, unit):
+        """The account's own mailbox: a pull and an outbox batch of the same mailbox
+        (delegated or application) never run at the same time."""
+        account = self.env["m365.account"].sudo().browse(unit).exists()
+        if not account.graph_user_id:
+            return None  # not signed in yet: only its own (account) lock matters
+        return account.tenant_id.id, account.graph_user_id
 
     @api.model
     def _m365_unit_active(self, unit):
