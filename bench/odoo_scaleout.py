@@ -329,7 +329,7 @@ def prepare_templates(args, seed, workdir):
     if done.returncode:
         sys.stderr.write(done.stderr[-5000:])
         raise SystemExit(f"installing m365_sync_queue in {queue_db} failed")
-    params = {"m365_sync_queue.capacity": args.capacity, "m365_sync_queue.busy_shards": args.shards}
+    params = {"m365_sync_queue.capacity": args.capacity, "m365_sync.busy_shards": args.shards}
     for key, value in params.items():
         _query(
             queue_db,

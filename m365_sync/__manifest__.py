@@ -2,7 +2,7 @@
     "name": "Microsoft 365 Sync",
     "summary": "Contacts, calendar busy time, personal calendar sync and project "
     "activities between Odoo and Microsoft 365 (Microsoft Graph)",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Productivity",
     "author": "m365_sync developers",
     "license": "LGPL-3",

@@ -13,6 +13,7 @@ working one.
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .jobs.m365_job_busy import AUTO_SHARD_USERS, MAX_SHARDS, SHARDS_PARAM
 from .m365_sync_run import DEFAULT_RETENTION_DAYS, RETENTION_PARAM
 
 TENANT = "company_id.m365_tenant_id."
@@ -88,6 +89,14 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=RETENTION_PARAM,
         default=DEFAULT_RETENTION_DAYS,
     )
+    m365_busy_shards = fields.Integer(
+        string="Busy-time shards",
+        config_parameter=SHARDS_PARAM,
+        default=0,
+        help="A company's busy-time import is split into this many units (users by id "
+        "modulo this number, 1 to 64): run one after the other by the cron, in parallel "
+        "on several Odoo servers with the job queue (m365_sync_queue). 0: one per 250 users.",
+    )
 
     @api.constrains("m365_run_retention_days")
     def _check_m365_run_retention_days(self):
@@ -97,6 +106,20 @@ class ResConfigSettings(models.TransientModel):
                     self.env._(
                         "Keep sync runs for at least 1 day (got %(days)s).",
                         days=settings.m365_run_retention_days,
+                    )
+                )
+
+    @api.constrains("m365_busy_shards")
+    def _check_m365_busy_shards(self):
+        for settings in self:
+            if not 0 <= settings.m365_busy_shards <= MAX_SHARDS:
+                raise ValidationError(
+                    self.env._(
+                        "Busy-time shards: from 1 to %(max)s, or 0 for one per %(users)s "
+                        "users (got %(count)s).",
+                        users=AUTO_SHARD_USERS,
+                        max=MAX_SHARDS,
+                        count=settings.m365_busy_shards,
                     )
                 )
 

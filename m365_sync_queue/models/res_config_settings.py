@@ -1,11 +1,6 @@
 """Settings → Microsoft 365 → Job queue: the app-wide cap of units running at once."""
 
 from odoo import api, fields, models
-from odoo.addons.m365_sync.models.jobs.m365_job_busy import (
-    AUTO_SHARD_USERS,
-    MAX_SHARDS,
-    SHARDS_PARAM,
-)
 from odoo.exceptions import ValidationError
 
 from .m365_job import CAPACITY_PARAM, CHANNEL_ROOT, DEFAULT_CAPACITY, QUEUED_STATES
@@ -22,14 +17,6 @@ class ResConfigSettings(models.TransientModel):
         "account's sync, one outbox drain) run at the same time, over all Odoo servers of "
         "this database. 0: no cap beyond the job runner's channels.",
     )
-    m365_queue_busy_shards = fields.Integer(
-        string="Busy-time shards",
-        config_parameter=SHARDS_PARAM,
-        default=0,
-        help="A company's busy-time import is split into this many units (users by id "
-        "modulo this number), run in parallel on the Odoo servers (1 to 64) — and one "
-        "after the other by the cron without the queue. 0: one per 250 users.",
-    )
     m365_queue_channels = fields.Char(
         string="Job runner channels",
         compute="_compute_m365_queue",
@@ -45,20 +32,6 @@ class ResConfigSettings(models.TransientModel):
             if settings.m365_queue_capacity < 0:
                 raise ValidationError(
                     self.env._("The number of units at once cannot be negative (0: no cap).")
-                )
-
-    @api.constrains("m365_queue_busy_shards")
-    def _check_m365_queue_busy_shards(self):
-        for settings in self:
-            if not 0 <= settings.m365_queue_busy_shards <= MAX_SHARDS:
-                raise ValidationError(
-                    self.env._(
-                        "Busy-time shards: from 1 to %(max)s, or 0 for one per %(users)s "
-                        "users (got %(count)s).",
-                        users=AUTO_SHARD_USERS,
-                        max=MAX_SHARDS,
-                        count=settings.m365_queue_busy_shards,
-                    )
                 )
 
     @api.depends("m365_queue_capacity")
