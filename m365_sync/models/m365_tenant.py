@@ -12,6 +12,7 @@ from this record (:meth:`_m365_graph_client`) and asks it for typed results.
 
 import logging
 import re
+import time
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
@@ -178,6 +179,10 @@ class M365Tenant(models.Model):
     contact_interval_hours = fields.Integer(
         string="Contact sync every (hours)", default=24, required=True
     )
+    # When “Sync busy time now” was last pressed (epoch seconds, like the runs'
+    # start_ts: a run started in the same second must not count as after the press):
+    # every shard whose last run started before is due at once.
+    busy_requested_ts = fields.Float(readonly=True, copy=False)
     busy_interval_minutes = fields.Integer(
         string="Busy time every (minutes)", default=15, required=True
     )
@@ -641,7 +646,9 @@ class M365Tenant(models.Model):
         )
 
     def action_m365_sync_busy_now(self):
-        """Import busy time now (Settings button): the job the cron runs, at once."""
+        """Import busy time now (Settings button), in the background: the shards are
+        made due and handed to the workers (the busy-time cron is triggered, or with the
+        job queue one job per shard is queued); the button answers at once."""
         self.ensure_one()
         if not self.env.user.has_group("m365_sync.group_m365_manager"):
             raise AccessError(
@@ -652,8 +659,11 @@ class M365Tenant(models.Model):
                 self.env._("Switch on “Calendar busy time” and save before importing busy time.")
             )
         Job = self.env["m365.job.busy"]
-        runs, held = Job._m365_import_busy_shards(self)
-        if not runs:
+        shards = Job._m365_shard_units(self)
+        Job._m365_close_stale_shards(self, shards)
+        # Held by the end of this transaction: the workers start after it committed.
+        held = [unit for unit in shards if not Job._m365_try_lock(Job._m365_lock_key(unit))]
+        if len(held) == len(shards):
             return self._m365_notify(
                 self.env._(
                     "Busy time of %(company)s is being imported right now. "
@@ -662,23 +672,27 @@ class M365Tenant(models.Model):
                 ),
                 "warning",
             )
-        if len(runs) == 1 and not held:
-            messages = [runs.message or ""]
-        else:
-            messages = [f"{run.unit_key}: {run.message or ''}" for run in runs]
+        free = [unit for unit in shards if unit not in held]
+        self.sudo().busy_requested_ts = time.time()
+        Job._m365_run_in_background(free)
+        messages = [
+            self.env._(
+                "Busy-time import of %(company)s started in the background (%(count)s "
+                "part(s)); its results appear in the %%s.",
+                company=self.company_id.name,
+                count=len(free),
+            )
+        ]
         if held:
             messages.append(
                 self.env._(
-                    "Being imported right now by another worker, not run again: %(parts)s.",
+                    "Being imported right now by another worker, not started again: %(parts)s.",
                     parts=", ".join(Job._m365_unit_identity(unit) for unit in held),
                 )
             )
-        message = "\n".join(messages)
-        if "failed" in runs.mapped("state"):
-            # Logged as a failed run; reported like the other buttons' failures.
-            return self._m365_notify(message, "danger")
-        ok = set(runs.mapped("state")) == {"done"} and not any(runs.mapped("skipped"))
-        return self._m365_notify(message, "success" if ok and not held else "warning")
+        runs = self.env.ref("m365_sync.action_m365_sync_run")
+        links = [{"label": self.env._("sync runs"), "url": f"/odoo/action-{runs.id}"}]
+        return self._m365_notify("\n".join(messages), "warning" if held else "info", links=links)
 
     def _m365_store_check(self, report):
         missing = report.missing
@@ -734,8 +748,9 @@ class M365Tenant(models.Model):
             }
         )
 
-    def _m365_notify(self, message, kind):
-        return {
+    def _m365_notify(self, message, kind, links=None):
+        """A notification; ``links`` (``{"label", "url"}``) fill the message's ``%s``."""
+        action = {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
@@ -746,3 +761,6 @@ class M365Tenant(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+        if links:
+            action["params"]["links"] = links
+        return action

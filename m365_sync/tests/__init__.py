@@ -5,6 +5,7 @@ from . import (
     test_attacker,
     test_busy_import,
     test_busy_security,
+    test_busy_shards_setting,
     test_conformance_microsoft_calendar,
     test_connection,
     test_contacts,

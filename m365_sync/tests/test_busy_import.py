@@ -350,10 +350,12 @@ class TestBusyImport(BusyCase):
         self.assertEqual(len(self.slots(self.adele)), 1, "nothing changed")
         action = self.tenant.action_m365_sync_busy_now()
         self.assertEqual(action["tag"], "display_notification", "no error dialog")
-        self.assertEqual(action["params"]["type"], "danger")
-        self.assertIn("secret", action["params"]["message"].lower())
+        self.assertIn("started in the background", action["params"]["message"])
+        self.Job._m365_cron()  # the worker the button triggered
         last = self.Run.search([("kind", "=", "busy")], limit=1)
+        self.assertNotEqual(last, run)
         self.assertEqual(last.state, "failed", "the button's failure is logged as a run")
+        self.assertIn("secret", last.message.lower())
 
     def test_slot_name_in_the_readers_time_zone(self):
         self.event("Adele Vance", MONDAY, 9.5, 10)
@@ -382,9 +384,31 @@ class TestBusyImport(BusyCase):
 
     def test_sync_now_button(self):
         self.event("Adele Vance", MONDAY, 9, 10)
+        self.import_busy()
+        self.event("Adele Vance", MONDAY, 11, 12)
+        self.sandbox.log.clear()
+        cron = self.env.ref("m365_sync.ir_cron_m365_busy")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        self.assertFalse(self.Job._m365_units(), "the interval has not passed")
         action = self.tenant.action_m365_sync_busy_now()
-        self.assertEqual(action["params"]["type"], "success")
-        self.assertIn("Busy slots: 1 new", action["params"]["message"])
+        self.assertEqual(action["params"]["type"], "info")
+        self.assertIn("started in the background", action["params"]["message"])
+        self.assertIn("%s", action["params"]["message"], "the link to the sync runs")
+        self.assertEqual(
+            action["params"]["links"][0]["url"],
+            f"/odoo/action-{self.env.ref('m365_sync.action_m365_sync_run').id}",
+        )
+        self.assertFalse(
+            [r for r in self.sandbox.log if "/oauth2/" not in r.path], "answered without Graph"
+        )
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertTrue(self.Job._m365_units(), "the button made the shards due")
+        self.Job._m365_cron()  # the worker the button triggered
+        run = self.Run.search([("kind", "=", "busy")], limit=1)
+        self.assertEqual(run.state, "done")
+        self.assertIn("Busy slots: 1 new", run.message)
+        self.assertFalse(self.Job._m365_units(), "due once per press")
         self.patch(type(self.Job), "_m365_try_lock", lambda _self, _lock: False)
         action = self.tenant.action_m365_sync_busy_now()
         self.assertEqual(action["params"]["type"], "warning")

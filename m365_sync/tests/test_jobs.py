@@ -4,11 +4,14 @@ Killed workers are simulated by a run row left "running" whose lock nobody holds
 a second worker by a second real database connection holding the unit's lock.
 """
 
+import json
+
 from odoo.exceptions import UserError
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from m365_graph import build_payload
 from m365_sandbox import Sandbox
 
 from ..models.jobs import m365_job_busy, m365_job_contacts
@@ -307,9 +310,10 @@ class TestBusyJob(StreakMixin, BusyCase):
         Job = type(self.Job)
         original = Job._m365_covered_users
 
-        def spy(_self, tenant, client, shard=(0, 1)):
-            result = original(_self, tenant, client, shard)
-            seen.extend((shard, uid) for uid in result[0].ids)
+        def spy(_self, tenant, client, shard=(0, 1), known=None):
+            result = original(_self, tenant, client, shard, known)
+            if shard[1] == 3:  # a shard's users (not the cron's one directory read)
+                seen.extend((shard, uid) for uid in result[0].ids)
             return result
 
         self.patch(Job, "_m365_covered_users", spy)
@@ -352,15 +356,114 @@ class TestBusyJob(StreakMixin, BusyCase):
         self.Job._m365_import_busy(self.tenant)
         self.assertEqual(len(self.streak_mails() - before), 1, "one e-mail per streak")
 
+    def directory_reads(self):
+        return [r for r in self.sandbox.log if r.method == "GET" and r.path == "/v1.0/users"]
+
+    def test_the_directory_is_read_once_per_cycle_not_once_per_shard(self):
+        for name in ("Adele Vance", "Alex Wilber", "Megan Bowen"):
+            self.event(name, MONDAY, 9, 10)
+        self.set_shards(3)
+        self.sandbox.log.clear()
+        self.Job._m365_cron()
+        runs = self.Run.search([("kind", "=", "busy")])
+        self.assertEqual(len(runs), 3)
+        self.assertEqual(set(runs.mapped("state")), {"done"})
+        self.assertEqual(sum(runs.mapped("created")), 3, "every shard found its mailboxes")
+        self.assertEqual(len(self.directory_reads()), 1, "one directory read for 3 shards")
+        # The button (every shard at once) reads it once too.
+        self.sandbox.log.clear()
+        runs = self.Job._m365_import_busy(self.tenant)
+        self.assertEqual(len(runs), 3)
+        self.assertEqual(len(self.directory_reads()), 1)
+        # A shard run alone (a queue retry) reads the directory itself.
+        unit = {"tenant": self.tenant.id, "shard": 1, "of": 3}
+        self.sandbox.log.clear()
+        self.assertEqual(self.Job._m365_run_unit(unit, due_only=False).state, "done")
+        self.assertEqual(len(self.directory_reads()), 1)
+
+    def test_a_stale_directory_snapshot_is_read_again(self):
+        self.event("Adele Vance", MONDAY, 9, 10)
+        self.set_shards(2)
+        units = self.Job._m365_with_directory(self.Job._m365_shard_units(self.tenant))
+        self.assertTrue(all(isinstance(unit["mailboxes"], list) for unit in units))
+        self.assertEqual(json.loads(json.dumps(units)), units, "JSON-serialisable")
+        self.assertEqual(
+            sorted(uid for unit in units for uid, _box in unit["mailboxes"]),
+            sorted(
+                self.Job._m365_covered_users(self.tenant, self.tenant._m365_graph_client())[0].ids
+            ),
+        )
+        stale = dict(units[0], read_at="2000-01-01 00:00:00")
+        self.assertIsNone(self.Job._m365_known_mailboxes(stale, self.tenant))
+        self.assertTrue(self.Job._m365_known_mailboxes(units[0], self.tenant))
+        self.sandbox.log.clear()
+        self.assertEqual(self.Job._m365_run_unit(stale, due_only=False).state, "done")
+        self.assertEqual(len(self.directory_reads()), 1, "read again: the snapshot was old")
+
+    def test_failures_of_one_shard_are_the_tenants_streak(self):
+        """Shard 1 of 2 fails every cycle, shard 0 succeeds: after N cycles the managers
+        are told, once; a cycle where both succeed ends the streak; a new one is told
+        again."""
+        self.env["res.users"].create(
+            {
+                "name": "M365 Manager",
+                "login": "m365_streak_one_shard",
+                "email": "streak-one-shard@odoo.example",
+                "group_ids": [
+                    (4, self.env.ref("base.group_user").id),
+                    (4, self.env.ref("m365_sync.group_m365_manager").id),
+                ],
+            }
+        )
+        self.tenant.personal_failure_threshold = 3
+        self.set_shards(2)
+        broken = [True]
+        Job = type(self.Job)
+        original = Job._m365_do_unit
+
+        def do_unit(_self, unit, run):
+            if unit["shard"] == 1 and broken[0]:
+                raise UserError("The calendars of shard 1 cannot be read.")
+            return original(_self, unit, run)
+
+        self.patch(Job, "_m365_do_unit", do_unit)
+        before = self.streak_mails()
+
+        def cycle(states):
+            with mute_logger("odoo.addons.m365_sync.models.jobs.m365_job"):
+                runs = self.Job._m365_import_busy(self.tenant)
+            self.assertEqual(runs.sorted("unit_key").mapped("state"), states)
+
+        for _cycle in range(2):
+            cycle(["done", "failed"])
+        self.assertEqual(self.streak_mails(), before, "2 failed cycles of 3")
+        unit = {"tenant": self.tenant.id, "shard": 0, "of": 2}
+        self.assertEqual(self.Job._m365_failure_streak(unit, 3), 2, "also seen from shard 0")
+        cycle(["done", "failed"])
+        told = self.streak_mails() - before
+        self.assertEqual(len(told), 1, "3 failed cycles: told")
+        self.assertIn("shard 1 cannot be read", told.body_html)
+        cycle(["done", "failed"])
+        self.assertEqual(len(self.streak_mails() - before), 1, "one e-mail per streak")
+        broken[0] = False
+        cycle(["done", "done"])
+        self.assertEqual(self.Job._m365_failure_streak(unit, 3), 0, "a good cycle ends it")
+        broken[0] = True
+        for _cycle in range(3):
+            cycle(["done", "failed"])
+        self.assertEqual(len(self.streak_mails() - before), 2, "a new streak is told again")
+
     def test_the_button_takes_the_shard_locks(self):
         self.event("Adele Vance", MONDAY, 9, 10)
         self.set_shards(3)
         held = {"tenant": self.tenant.id, "shard": 1, "of": 3}
         with OtherWorker(self.env.cr.dbname, self.Job._m365_lock_key(held)):
             action = self.tenant.action_m365_sync_busy_now()
-        self.assertEqual(action["params"]["type"], "warning")
-        self.assertIn(f"busy:{self.tenant.id}:1/3", action["params"]["message"])
-        self.assertIn("another worker", action["params"]["message"])
+            self.assertEqual(action["params"]["type"], "warning")
+            self.assertIn(f"busy:{self.tenant.id}:1/3", action["params"]["message"])
+            self.assertIn("another worker", action["params"]["message"])
+            self.assertIn("(2 part(s))", action["params"]["message"])
+            self.Job._m365_cron()  # the worker the button triggered
         runs = self.Run.search([("kind", "=", "busy")])
         self.assertEqual(
             sorted(runs.mapped("unit_key")),
@@ -424,6 +527,22 @@ class TestPersonalJob(PersonalSyncMixin, M365SandboxCase):
         with OtherWorker(self.env.cr.dbname, (LOCK_CLASS, account.id)):
             self.assertIsNone(account._m365_sync())
         self.assertEqual(self.env["m365.sync.run"].search_count([]), runs)
+
+    def test_a_pull_waits_while_another_unit_uses_its_mailbox(self):
+        """An application outbox batch of the same mailbox (another worker) holds the
+        mailbox's lock: the pull is left for later, then runs."""
+        account = self.connect()
+        Job = self.env["m365.job.personal"]
+        self.assertTrue(account.graph_user_id)
+        mailbox = Job._m365_mailbox_lock(account.tenant_id.id, account.graph_user_id.upper())
+        self.assertEqual(Job._m365_mailbox_lock(*Job._m365_unit_mailbox(account.id)), mailbox)
+        runs = self.env["m365.sync.run"].search_count([("kind", "=", "personal")])
+        with OtherWorker(self.env.cr.dbname, mailbox):
+            self.assertIsNone(Job._m365_run_unit(account.id, due_only=False))
+            self.assertEqual(
+                self.env["m365.sync.run"].search_count([("kind", "=", "personal")]), runs
+            )
+        self.assertEqual(Job._m365_run_unit(account.id, due_only=False).state, "done")
 
 
 @tagged("post_install", "-at_install")
@@ -492,6 +611,30 @@ class TestOutboxJob(OutboxMixin, M365SandboxCase):
             self.drain()
             self.assertFalse(self.env["m365.sync.run"].search([("kind", "=", "outbox")]))
         self.assertEqual(self.drain().state, "done")
+
+    def test_one_unit_per_mailbox_over_writers_and_jobs(self):
+        """The delegated batch of the account, an application batch to its mailbox and
+        the account's pull take one mailbox lock: while another worker's unit holds
+        it, the batch waits (rows kept, no run), then goes."""
+        Job = self.env["m365.job.outbox"]
+        event = self.appointment("Written by the app", user=self.other_user)
+        built = build_payload(event._m365_appointment(self.account))
+        entry = event._m365_outbox_entry("create", self.account, built)
+        entry.update(writer="application", account_id=False, mailbox=self.account.graph_user_id)
+        self.env["m365.outbox"]._m365_enqueue([entry])
+        self.appointment("Written by Adele")
+        units = Job._m365_units()
+        self.assertEqual(sorted(unit["writer"] for unit in units), ["application", "delegated"])
+        locks = {Job._m365_mailbox_lock(*Job._m365_unit_mailbox(unit)) for unit in units}
+        personal = self.env["m365.job.personal"]
+        locks.add(personal._m365_mailbox_lock(*personal._m365_unit_mailbox(self.account.id)))
+        self.assertEqual(len(locks), 1, "one lock for the mailbox")
+        with OtherWorker(self.env.cr.dbname, locks.pop()):
+            self.drain()
+            self.assertFalse(self.env["m365.sync.run"].search([("kind", "=", "outbox")]))
+            self.assertEqual(len(self.queued()), 2, "the rows wait")
+        self.drain()
+        self.assertEqual(len(self.outlook()), 2, "both sent once the mailbox was free")
 
     def test_a_412_winner_is_resent_in_the_batched_path(self):
         events = [self.appointment(f"Meeting {index}") for index in range(3)]

@@ -1,10 +1,12 @@
 """The units of work as queue_job jobs: queued once, on their channel, Graph's waits
 as retries, the app-wide cap, and the same rows as the cron's inline run."""
 
+import json
 from datetime import timedelta
 from unittest.mock import patch
 
 from odoo.addons.m365_sync.tests.busy_common import MONDAY, BusyCase
+from odoo.addons.m365_sync.tests.test_jobs import OtherWorker
 from odoo.addons.m365_sync_queue.models import m365_job
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -19,7 +21,7 @@ class TestQueue(BusyCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].sudo().set_param("m365_sync_queue.busy_shards", "3")
+        cls.env["ir.config_parameter"].sudo().set_param("m365_sync.busy_shards", "3")
         cls.Job = cls.env["m365.job.busy"]
 
     def _calendars(self):
@@ -42,19 +44,60 @@ class TestQueue(BusyCase):
         return slots, days
 
     def test_cron_queues_each_shard_once_on_the_busy_channel(self):
+        self._calendars()
         with trap_jobs() as trap:
             self.Job._m365_cron()
             trap.assert_jobs_count(3, only=self.Job._m365_queue_run)
-            for shard in range(3):
-                trap.assert_enqueued_job(
-                    self.Job._m365_queue_run,
-                    args=({"tenant": self.tenant.id, "shard": shard, "of": 3},),
-                    properties={
-                        "channel": "root.m365.busy",
-                        "identity_key": f"m365:m365.job.busy:busy:{self.tenant.id}:{shard}/3",
-                        "max_retries": m365_job.MAX_RETRIES,
-                    },
-                )
+            jobs = sorted(trap.enqueued_jobs, key=lambda job: job.args[0]["shard"])
+        covered = set()
+        for shard, job in enumerate(jobs):
+            unit = job.args[0]
+            self.assertEqual(
+                {key: unit[key] for key in ("tenant", "shard", "of")},
+                {"tenant": self.tenant.id, "shard": shard, "of": 3},
+            )
+            self.assertEqual(job.channel, "root.m365.busy")
+            self.assertEqual(
+                job.identity_key, f"m365:m365.job.busy:busy:{self.tenant.id}:{shard}/3"
+            )
+            self.assertEqual(job.max_retries, m365_job.MAX_RETRIES)
+            # The cycle's one directory read, handed to each shard (JSON in the queue).
+            self.assertEqual(json.loads(json.dumps(unit)), unit)
+            self.assertTrue(all(uid % 3 == shard for uid, _box in unit["mailboxes"]))
+            covered |= {uid for uid, _box in unit["mailboxes"]}
+        self.assertGreaterEqual(len(covered), 3)
+
+    def test_the_button_queues_the_shards_and_answers_at_once(self):
+        self.sandbox.log.clear()
+        with trap_jobs() as trap:
+            action = self.tenant.action_m365_sync_busy_now()
+            trap.assert_jobs_count(3, only=self.Job._m365_queue_run)
+        self.assertIn("started in the background", action["params"]["message"])
+        self.assertFalse(self.env["m365.sync.run"].search([("kind", "=", "busy")]), "no run yet")
+        self.assertFalse([r for r in self.sandbox.log if "calendarView" in r.path])
+
+    def test_a_unit_whose_mailbox_is_in_use_goes_back_to_the_queue(self):
+        """A pull or an outbox batch of the same mailbox (another server) holds the
+        mailbox's lock: the job is tried again a few seconds later, no try spent."""
+        unit = {"tenant": self.tenant.id, "shard": 0, "of": 3}
+        mailbox = (self.tenant.id, "adele-graph-id")
+        Job = type(self.Job)
+        with (
+            patch.object(Job, "_m365_unit_mailbox", return_value=mailbox),
+            OtherWorker(self.env.cr.dbname, self.Job._m365_mailbox_lock(*mailbox)),
+            self.assertRaises(RetryableJobError) as caught,
+        ):
+            self.Job._m365_queue_run(unit)
+        self.assertEqual(caught.exception.seconds, m365_job.MAILBOX_WAIT)
+        self.assertTrue(caught.exception.ignore_retry)
+        self.assertIn("mailbox", str(caught.exception))
+        self.assertFalse(self.env["m365.sync.run"].search([("kind", "=", "busy")]))
+        # From the cron (no job), the unit is only left for the cron's next call.
+        with (
+            patch.object(Job, "_m365_unit_mailbox", return_value=mailbox),
+            OtherWorker(self.env.cr.dbname, self.Job._m365_mailbox_lock(*mailbox)),
+        ):
+            self.assertIsNone(self.Job._m365_run_unit(unit, due_only=False))
 
     def test_a_unit_waiting_or_running_is_not_queued_again(self):
         Queue = self.env["queue.job"]

@@ -1,16 +1,17 @@
 """Busy-time import (``m365.job``): the calendar windows of a tenant's users → busy slots.
 
-The unit of work is one *shard* of a tenant, ``{"tenant": id, "shard": k, "of": n}``:
-the covered users whose id is *k* modulo *n*. The cron (every few minutes), the
-queue_job glue (one job per shard) and the "Sync busy time now" button
-(:meth:`_m365_import_busy`: every shard in turn) run the same units. *n* is the
-setting ``m365_sync_queue.busy_shards`` (Settings → Microsoft 365 → Job queue
-with ``m365_sync_queue``); unset (or 0) it is one shard per 250 candidate users,
-at least one. Each shard has its own lock, sync run (``unit_key``
-``busy:<tenant>:<k>/<n>``), schedule (the tenant's interval, counted on the
-shard's own runs), resume state, chunks and commits. A run left running under
-another shard count (the setting or the number of users changed) is closed
-when its lock is free.
+The unit of work is one *shard* of a tenant, ``{"tenant": id, "shard": k, "of":
+n}``: the covered users whose id is *k* modulo *n*. The cron (every few minutes)
+and the queue_job glue (one job per shard) run the same units; the "Sync busy
+time now" button makes every shard due and hands them to the workers
+(``m365.job._m365_run_in_background``), and :meth:`_m365_import_busy` runs every
+shard in turn at once (scripts, benchmarks). *n* is the setting
+``m365_sync.busy_shards`` (Settings → Microsoft 365 → Calendar busy time); unset
+(or 0) it is one shard per 250 candidate users, at least one. Each shard has its
+own lock, sync run (``unit_key`` ``busy:<tenant>:<k>/<n>``), schedule (the
+tenant's interval, counted on the shard's own runs), resume state, chunks and
+commits. A run left running under another shard count (the setting or the number
+of users changed) is closed when its lock is free.
 
 A shard reads the calendar window of each of its covered users — active
 internal users of the tenant's company whose e-mail address is a tenant user's,
@@ -25,13 +26,16 @@ processed in chunks that each commit (:meth:`_m365_commit_progress`) and advance
 the run's resume state, so a run stopped by the cron's time limit or a restart
 is resumed where it stopped by the next worker that takes the shard's lock.
 After each chunk the workload days of the touched users and days are
-recomputed (``m365.workload.day``). The failure streak (managers told once per
-streak) is counted on the first shard's runs.
+recomputed (``m365.workload.day``). The failure streak is the tenant's: a cycle
+(the latest run of each shard, then the one before…) failed when any of its
+shards failed; N failed cycles in a row are told to the managers once, a cycle
+in which every shard succeeded ends it.
 """
 
 import logging
 import math
 import zlib
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -62,8 +66,8 @@ LOCK_NAMESPACE = 365_005
 #: First key of a shard's advisory lock (the second: crc32 of its unit key).
 SHARD_LOCK_NAMESPACE = 365_014
 #: ir.config_parameter: the number of shards of a tenant's import (Settings → Microsoft
-#: 365 → Job queue with m365_sync_queue). Unset or 0: one per AUTO_SHARD_USERS users.
-SHARDS_PARAM = "m365_sync_queue.busy_shards"
+#: 365 → Calendar busy time). Unset or 0: one per AUTO_SHARD_USERS users.
+SHARDS_PARAM = "m365_sync.busy_shards"
 AUTO_SHARD_USERS = 250
 MAX_SHARDS = 64
 #: An interrupted run older than this is not resumed: a new one starts.
@@ -83,6 +87,7 @@ class M365JobBusy(models.AbstractModel):
     _m365_job_kind = "busy"
     _m365_lock_class = SHARD_LOCK_NAMESPACE
     _m365_budget = BUSY_BUDGET
+    _m365_cron_xmlid = "m365_sync.ir_cron_m365_busy"
     #: The unit commits after every chunk and keeps a savepoint per chunk.
     _m365_unit_savepoint = False
 
@@ -203,28 +208,63 @@ class M365JobBusy(models.AbstractModel):
 
     @api.model
     def _m365_unit_due(self, unit):
-        """Due when the shard's own last run (not interrupted) started an interval ago:
-        the shards of a tenant keep the tenant's interval, each on its own runs."""
+        """Due when the shard's own last run (not interrupted) started an interval ago
+        (the shards of a tenant keep the tenant's interval, each on its own runs), or
+        before “Sync busy time now” was pressed (``busy_requested_ts``)."""
         tenant = self.env["m365.tenant"].sudo().browse(unit["tenant"])
         last = (
             self.env["m365.sync.run"]
             .sudo()
             .search(
                 [("unit_key", "=", self._m365_unit_identity(unit)), ("interrupted", "=", False)],
-                order="start desc",
+                order="start desc, id desc",
                 limit=1,
             )
         )
         interval = timedelta(minutes=tenant.busy_interval_minutes)
-        return not last or last.start + interval <= fields.Datetime.now()
+        if not last or last.start + interval <= fields.Datetime.now():
+            return True
+        return bool(tenant.busy_requested_ts and (last.start_ts or 0) < tenant.busy_requested_ts)
 
     @api.model
     def _m365_after_unit(self, unit, run):
-        """The failure streak is the tenant's, told once: it is counted on the runs of
-        the first shard (a failing run is mostly the tenant's: sign-in, Graph down)."""
-        if unit["shard"] == 0:
-            return super()._m365_after_unit(unit, run)
-        return None
+        """The failure streak is the tenant's, over all its shards (:meth:`_m365_failure_streak`):
+        told once, by the failed run that makes it reach the threshold, whichever shard
+        it is; a failed run of another shard in the same cycle tells nobody again."""
+        if run.state != "failed" or run.interrupted:
+            return
+        threshold = self._m365_streak_threshold(unit)
+        if not threshold:
+            return
+        before = self._m365_failure_streak(unit, threshold, without=run)
+        if before < threshold <= self._m365_failure_streak(unit, threshold):
+            self._m365_notify_streak(unit, run, threshold)
+
+    @api.model
+    def _m365_failure_streak(self, unit, limit, without=None):
+        """Failed *cycles* in a row of the unit's tenant, latest first, up to ``limit + 1``.
+
+        Cycle *i* is the *i*-th latest finished run (not interrupted) of each shard of
+        the current shard count: the tenant's busy time failed in that cycle when any
+        of its shards failed, and a cycle in which every shard succeeded ends the
+        streak. Failures on one shard only (its users' mailboxes, a bug on a user) are
+        therefore told like failures of all, and once. ``without``: the streak as it
+        was before that run."""
+        Run = self.env["m365.sync.run"].sudo()
+        per_shard = []
+        for k in range(unit["of"]):
+            domain = self._m365_streak_domain(dict(unit, shard=k))
+            if without:
+                domain.append(("id", "!=", without.id))
+            runs = Run.search(domain, limit=limit + 1)
+            per_shard.append([past.state == "failed" for past in runs])
+        streak = 0
+        for cycle in range(limit + 1):
+            states = [runs[cycle] for runs in per_shard if cycle < len(runs)]
+            if not any(states):
+                break
+            streak += 1
+        return streak
 
     @api.model
     def _m365_adopt(self, unit, running):
@@ -274,6 +314,7 @@ class M365JobBusy(models.AbstractModel):
         job = self.with_context(m365_raise=raise_errors)
         shards = job._m365_shard_units(tenant)
         job._m365_close_stale_shards(tenant, shards)
+        shards = job._m365_with_directory(shards)
         runs = self.env["m365.sync.run"].sudo()
         held = []
         for unit in shards:
@@ -283,6 +324,86 @@ class M365JobBusy(models.AbstractModel):
             else:
                 held.append(unit)
         return runs, held
+
+    @api.model
+    def _m365_cron(self):
+        """Run (or queue) the due shards, the directory read once per tenant for all."""
+        self._m365_dispatch(self._m365_with_directory(self._m365_units(due_only=True)))
+        return True
+
+    @api.model
+    def _m365_with_directory(self, units):
+        """``units`` with the mailboxes of their users, the directory read once per
+        tenant for all its shards of this cycle (not once per shard).
+
+        Each shard gets ``mailboxes`` (``[[user id, mailbox], …]`` of its users, a
+        list: units stay JSON-serialisable for the queue), ``directory`` (how they
+        were matched) and ``read_at``. A shard that runs alone (a retry, a unit the
+        cron did not hand out) or whose snapshot is older than the tenant's interval
+        reads the directory itself (:meth:`_m365_known_mailboxes`). When the read
+        fails here (sign-in, Graph down) the units go without it: each shard then
+        meets the failure itself and records it on its run.
+        """
+        by_tenant = defaultdict(list)
+        for unit in units:
+            by_tenant[unit["tenant"]].append(unit)
+        out = []
+        for tenant_id, tenant_units in by_tenant.items():
+            snapshot = None
+            if len(tenant_units) > 1:
+                snapshot = self._m365_read_mailboxes(
+                    self.env["m365.tenant"].sudo().browse(tenant_id)
+                )
+            for unit in tenant_units:
+                if not snapshot:
+                    out.append(unit)
+                    continue
+                k, n = unit["shard"], unit["of"]
+                mine = [[uid, box] for uid, box in snapshot["mailboxes"] if uid % n == k]
+                out.append(
+                    dict(
+                        unit,
+                        mailboxes=mine,
+                        directory=snapshot["directory"],
+                        read_at=snapshot["read_at"],
+                    )
+                )
+        return out
+
+    @api.model
+    def _m365_read_mailboxes(self, tenant):
+        """``{"mailboxes", "directory", "read_at"}`` of every candidate of ``tenant``
+        (one directory read), or ``None`` when it cannot be read now."""
+        client = None
+        try:
+            client = tenant._m365_graph_client()
+            client.budget = self._m365_new_budget()
+            _users, mailbox_of, note = self._m365_covered_users(tenant, client)
+        except (GraphError, UserError) as exc:
+            _logger.info(
+                "Microsoft 365 busy time of tenant %s: directory not read: %s", tenant.id, exc
+            )
+            return None
+        finally:
+            if client is not None:
+                client.close()
+        return {
+            "mailboxes": sorted([uid, box] for uid, box in mailbox_of.items()),
+            "directory": note,
+            "read_at": fields.Datetime.to_string(fields.Datetime.now()),
+        }
+
+    @api.model
+    def _m365_known_mailboxes(self, unit, tenant):
+        """The shard's ``({user id: mailbox}, how matched)`` handed out by the cron, or
+        ``None`` without one or when older than the tenant's interval."""
+        read_at = unit.get("read_at")
+        if not read_at or unit.get("mailboxes") is None:
+            return None
+        age = fields.Datetime.now() - fields.Datetime.to_datetime(read_at)
+        if age > timedelta(minutes=tenant.busy_interval_minutes):
+            return None
+        return {int(uid): box for uid, box in unit["mailboxes"]}, unit.get("directory")
 
     @api.model
     def _m365_busy_today(self):
@@ -308,7 +429,9 @@ class M365JobBusy(models.AbstractModel):
             client = tenant._m365_graph_client()
             client.budget = self._m365_new_budget()
             seen = client.counters.snapshot()
-            users, mailbox_of, note = self._m365_covered_users(tenant, client, shard)
+            users, mailbox_of, note = self._m365_covered_users(
+                tenant, client, shard, known=self._m365_known_mailboxes(unit, tenant)
+            )
             state["directory"] = note
             with self.env.cr.savepoint():
                 self._m365_forget_uncovered(tenant, users, run, window, shard)
@@ -411,12 +534,14 @@ class M365JobBusy(models.AbstractModel):
         ]
 
     @api.model
-    def _m365_covered_users(self, tenant, client, shard=(0, 1)):
+    def _m365_covered_users(self, tenant, client, shard=(0, 1), known=None):
         """(users in id order, {user id: mailbox}, how mailboxes were matched).
 
         Covered: active internal users of the tenant's company, not excluded on
         their user form, whose e-mail (or login) is a tenant user's address; of
-        those, the shard's (``shard`` = (k, n): ids equal to k modulo n).
+        those, the shard's (``shard`` = (k, n): ids equal to k modulo n). ``known``:
+        ``({user id: mailbox}, how)`` of this cycle's directory read
+        (:meth:`_m365_with_directory`), instead of reading it again.
         """
         k, n = shard
         candidates = (
@@ -425,6 +550,10 @@ class M365JobBusy(models.AbstractModel):
             .search(self._m365_candidate_domain(tenant), order="id")
             .filtered(lambda u: u.id % n == k)
         )
+        if known is not None:
+            mailbox_of, note = known
+            users = candidates.filtered(lambda u: mailbox_of.get(u.id))
+            return users, {u.id: mailbox_of[u.id] for u in users}, note
         try:
             directory = read_directory(client)
             note = "directory"
