@@ -88,17 +88,24 @@ def _cycle(env, tenant, sb, label: str) -> dict[str, float]:
     env.cr.commit()
     run = _Totals(runs)
     mailbox_reads = sum(1 for r in sb.log if r.path.endswith("/calendarView"))
+    # What the sandbox saw, the cycle's one directory read included (it is not a
+    # shard's: no run counts it).
+    graph_trips = sum(1 for r in sb.log if not r.in_batch and "/oauth2/" not in r.path)
+    directory_pages = sum(1 for r in sb.log if r.method == "GET" and r.path == "/v1.0/users")
     stored = Slot.search_count([])
     days = env["m365.workload.day"].search_count([])
     print(
-        f"  {label}: {took:.1f} s, {run.http_requests} HTTP round trips "
-        f"({mailbox_reads} calendarView reads in $batch), {rate(stored, took)} slots/s; "
+        f"  {label}: {took:.1f} s, {len(runs)} shard run(s), {run.http_requests} HTTP round "
+        f"trips on the runs, {graph_trips} seen by Graph ({directory_pages} directory "
+        f"pages, {mailbox_reads} calendarView reads in $batch), {rate(stored, took)} slots/s; "
         f"slots {run.created} new, {run.updated} changed, {run.deleted} removed, "
         f"{run.skipped} skipped; {stored} slots and {days} workload days stored; run {run.state}"
     )
     return {
         f"{label}_seconds": took,
         f"{label}_round_trips": run.http_requests,
+        f"{label}_graph_round_trips": graph_trips,
+        f"{label}_directory_pages": directory_pages,
         f"{label}_created": run.created,
         f"{label}_updated": run.updated,
         f"{label}_deleted": run.deleted,

@@ -423,7 +423,7 @@ class TestBusyJob(StreakMixin, BusyCase):
 
         def do_unit(_self, unit, run):
             if unit["shard"] == 1 and broken[0]:
-                raise UserError("The calendars of shard 1 cannot be read.")
+                raise UserError(_self.env._("The calendars of shard 1 cannot be read."))
             return original(_self, unit, run)
 
         self.patch(Job, "_m365_do_unit", do_unit)
