@@ -278,8 +278,9 @@ class M365Job(models.AbstractModel):
             name = todo.pop(0)
             if name in names or name == "m365.job" or name not in self.env:
                 continue
-            names.append(name)
             todo += list(self.env.registry[name]._inherit_children)
+            if self.env[name]._m365_job_kind:  # not a shared base (m365.job.tenant)
+                names.append(name)
         return sorted(names)
 
     @api.model

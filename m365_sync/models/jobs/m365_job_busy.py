@@ -81,10 +81,11 @@ BUSY_BUDGET = {"max_wait": 60.0, "max_failures": 8}
 
 class M365JobBusy(models.AbstractModel):
     _name = "m365.job.busy"
-    _inherit = "m365.job"
+    _inherit = "m365.job.tenant"
     _description = "Microsoft 365 job: busy-time import"
 
     _m365_job_kind = "busy"
+    _m365_tenant_switch = "busy_sync"
     _m365_lock_class = SHARD_LOCK_NAMESPACE
     _m365_budget = BUSY_BUDGET
     _m365_cron_xmlid = "m365_sync.ir_cron_m365_busy"
@@ -97,10 +98,9 @@ class M365JobBusy(models.AbstractModel):
     @api.model
     def _m365_units(self, due_only=True):
         """The shards that are due or have a run to resume; stale shard runs closed."""
-        Tenant = self.env["m365.tenant"].sudo()
         running = self._m365_running_keys()
-        tenants = Tenant.search([("busy_sync", "=", True)]).filtered("is_configured")
-        tenants |= Tenant.browse({tenant_id for tenant_id, _key in running}).exists()
+        tenants = self._m365_switched_on_tenants()
+        tenants |= tenants.browse({tenant_id for tenant_id, _key in running}).exists()
         keys = {key for _tenant_id, key in running}
         units = []
         for tenant in tenants.sorted("id"):
@@ -198,20 +198,11 @@ class M365JobBusy(models.AbstractModel):
         return self._m365_key_lock(self._m365_unit_identity(unit))
 
     @api.model
-    def _m365_unit_scope(self, unit):
-        return {"tenant": self.env["m365.tenant"].sudo().browse(unit["tenant"])}
-
-    @api.model
-    def _m365_unit_active(self, unit):
-        tenant = self.env["m365.tenant"].sudo().browse(unit["tenant"]).exists()
-        return bool(tenant and tenant.busy_sync)
-
-    @api.model
     def _m365_unit_due(self, unit):
         """Due when the shard's own last run (not interrupted) started an interval ago
         (the shards of a tenant keep the tenant's interval, each on its own runs), or
         before “Sync busy time now” was pressed (``busy_requested_ts``)."""
-        tenant = self.env["m365.tenant"].sudo().browse(unit["tenant"])
+        tenant = self._m365_unit_tenant(unit)
         last = (
             self.env["m365.sync.run"]
             .sudo()

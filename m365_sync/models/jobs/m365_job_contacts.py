@@ -108,10 +108,11 @@ class _Round:
 
 class M365JobContacts(models.AbstractModel):
     _name = "m365.job.contacts"
-    _inherit = "m365.job"
+    _inherit = "m365.job.tenant"
     _description = "Microsoft 365 job: contact sync"
 
     _m365_job_kind = "contacts"
+    _m365_tenant_switch = "contact_sync"
     _m365_lock_class = LOCK_CLASS
     _m365_budget = CONTACT_BUDGET
     #: The unit commits after every batch and keeps a savepoint per batch.
@@ -127,11 +128,10 @@ class M365JobContacts(models.AbstractModel):
     @api.model
     def _m365_units(self, due_only=True):
         """Tenants with contact sync on and due, and tenants with a run to close."""
-        Tenant = self.env["m365.tenant"].sudo()
-        tenants = Tenant.search([("contact_sync", "=", True)]).filtered("is_configured")
+        tenants = self._m365_switched_on_tenants()
         if due_only:
             tenants = tenants.filtered(self._m365_due)
-        tenants |= Tenant.browse(self._m365_running_units()).exists()
+        tenants |= tenants.browse(self._m365_running_units()).exists()
         return tenants.ids
 
     @api.model
@@ -139,17 +139,8 @@ class M365JobContacts(models.AbstractModel):
         return LOCK_CLASS, unit
 
     @api.model
-    def _m365_unit_scope(self, unit):
-        return {"tenant": self.env["m365.tenant"].sudo().browse(unit)}
-
-    @api.model
-    def _m365_unit_active(self, unit):
-        tenant = self.env["m365.tenant"].sudo().browse(unit).exists()
-        return bool(tenant and tenant.contact_sync)
-
-    @api.model
     def _m365_unit_due(self, unit):
-        return self._m365_due(self.env["m365.tenant"].sudo().browse(unit))
+        return self._m365_due(self._m365_unit_tenant(unit))
 
     @api.model
     def _m365_due(self, tenant):
