@@ -387,11 +387,13 @@ class TestBusyJob(StreakMixin, BusyCase):
         units = self.Job._m365_with_directory(self.Job._m365_shard_units(self.tenant))
         self.assertTrue(all(isinstance(unit["mailboxes"], list) for unit in units))
         self.assertEqual(json.loads(json.dumps(units)), units, "JSON-serialisable")
+        client = self.tenant._m365_graph_client()
+        try:
+            covered = self.Job._m365_covered_users(self.tenant, client)[0]
+        finally:
+            client.close()
         self.assertEqual(
-            sorted(uid for unit in units for uid, _box in unit["mailboxes"]),
-            sorted(
-                self.Job._m365_covered_users(self.tenant, self.tenant._m365_graph_client())[0].ids
-            ),
+            sorted(uid for unit in units for uid, _box in unit["mailboxes"]), sorted(covered.ids)
         )
         stale = dict(units[0], read_at="2000-01-01 00:00:00")
         self.assertIsNone(self.Job._m365_known_mailboxes(stale, self.tenant))

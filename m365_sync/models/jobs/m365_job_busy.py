@@ -339,12 +339,12 @@ class M365JobBusy(models.AbstractModel):
         for unit in units:
             by_tenant[unit["tenant"]].append(unit)
         out = []
-        for tenant_id, tenant_units in by_tenant.items():
+        for tenant_units in by_tenant.values():
             snapshot = None
-            if len(tenant_units) > 1:
-                snapshot = self._m365_read_mailboxes(
-                    self.env["m365.tenant"].sudo().browse(tenant_id)
-                )
+            tenant = self._m365_unit_tenant(tenant_units[0])
+            # Not for a tenant switched off (its units only close their runs).
+            if len(tenant_units) > 1 and tenant.busy_sync and tenant.is_configured:
+                snapshot = self._m365_read_mailboxes(tenant)
             for unit in tenant_units:
                 if not snapshot:
                     out.append(unit)
