@@ -21,10 +21,23 @@ fills their days in again. A change of
 time zone moves their local days, so their workload is recomputed.
 """
 
+import ast
+
 from odoo import api, fields, models
+
+from m365_graph.sync.rules import UploadRules
 
 #: The OAuth outcome left on a user: readable by that user and administrators only.
 NOTICE_FIELDS = frozenset({"m365_notice", "m365_notice_type"})
+#: Privacy and upload rules a user sets for themself (defaults: their company's).
+RULE_FIELDS = (
+    "m365_private_upload",
+    "m365_upload_domain",
+    "m365_upload_from_today",
+    "m365_private_as_busy",
+    "m365_tentative_busy",
+)
+SELF_FIELDS = ("m365_teams_default", "m365_rules_own", *RULE_FIELDS)
 
 
 class ResUsers(models.Model):
@@ -66,10 +79,36 @@ class ResUsers(models.Model):
     )
     m365_ms_calendar_conflict = fields.Boolean(compute="_compute_m365_ms_calendar_conflict")
 
+    # Teams and the privacy/upload rules (m365_graph.sync.rules); see the addon's USAGE.
+    m365_teams_default = fields.Boolean(
+        string="Teams meeting on new appointments",
+        default=lambda self: self.env.company.m365_teams_default,
+        help="New appointments you organise get a Teams meeting when they are sent to "
+        "Outlook (you can switch it off on each appointment).",
+    )
+    m365_rules_own = fields.Boolean(
+        string="My own privacy and upload rules",
+        help="Use the rules below instead of your company's.",
+    )
+    m365_private_upload = fields.Selection(
+        [("private", "Send as private"), ("skip", "Do not send")],
+        string="Private appointments to Outlook",
+        default="private",
+    )
+    m365_upload_domain = fields.Char(string="Appointments sent to Outlook", default="[]")
+    m365_upload_from_today = fields.Boolean(string="Only from today on")
+    m365_private_as_busy = fields.Boolean(string="Outlook private appointments as Busy")
+    m365_tentative_busy = fields.Boolean(string="Tentative counts as busy", default=True)
+
+    @property
+    def SELF_WRITEABLE_FIELDS(self):
+        return [*super().SELF_WRITEABLE_FIELDS, *SELF_FIELDS]
+
     @property
     def SELF_READABLE_FIELDS(self):
         return [
             *super().SELF_READABLE_FIELDS,
+            *SELF_FIELDS,
             "m365_account_ids",
             "m365_notice",
             "m365_notice_type",
@@ -154,3 +193,36 @@ class ResUsers(models.Model):
             "target": "current",
             "context": {"m365_my_accounts": True},
         }
+
+    # ------------------------------------------------------------------
+    # Privacy and upload rules
+    # ------------------------------------------------------------------
+    def _m365_rule_source(self):
+        """The record whose rules apply: the user's own, else their company's."""
+        self.ensure_one()
+        user = self.sudo()
+        return user if user.m365_rules_own else user.company_id
+
+    def _m365_upload_rules(self):
+        source = self._m365_rule_source()
+        return UploadRules(
+            private_mode=source.m365_private_upload or "private",
+            from_today=bool(source.m365_upload_from_today),
+        )
+
+    def _m365_upload_domain(self):
+        """The upload filter as a domain list (an unreadable one sends everything)."""
+        text = (self._m365_rule_source().m365_upload_domain or "").strip()
+        if not text or text == "[]":
+            return []
+        try:
+            domain = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return []
+        return domain if isinstance(domain, list) else []
+
+    def _m365_private_as_busy(self):
+        return bool(self._m365_rule_source().m365_private_as_busy)
+
+    def _m365_tentative_busy(self):
+        return bool(self._m365_rule_source().m365_tentative_busy)
