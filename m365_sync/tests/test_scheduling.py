@@ -8,7 +8,7 @@ from odoo.tests import new_test_user, tagged
 from m365_graph.sync.mirror import MIRROR_CATEGORY
 
 from . import availability_common
-from .common import ADELE, ALEX, MEGAN, M365SandboxCase
+from .common import ADELE, ALEX, MEGAN, M365SandboxCase, M365SandboxHttpCase
 from .outbox_common import OutboxMixin, day
 
 
@@ -322,3 +322,17 @@ class TestBusyMirror(OutboxMixin, M365SandboxCase):
         names = self.env["calendar.event"].search([("user_id", "=", self.user.id)]).mapped("name")
         self.assertIn("Board", names)
         self.assertNotIn("Busy", names)
+
+
+@tagged("post_install", "-at_install")
+class TestAvailabilityTour(availability_common.AvailabilityMixin, M365SandboxHttpCase):
+    def test_appointment_form_shows_availability_and_takes_the_free_slot(self):
+        event = self.meeting()
+        self.start_tour(
+            f"/odoo/calendar.event/{event.id}",
+            "m365_sync_availability_tour",
+            login=self.organizer.login,
+        )
+        event.invalidate_recordset()
+        self.assertEqual(event.start, self.at(13))
+        self.assertEqual(event.stop, self.at(14))
