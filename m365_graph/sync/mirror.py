@@ -96,7 +96,7 @@ def _sources(
         for slot in slots:
             if slot.event_type == "seriesMaster" or is_mirror(slot, mirror_ids):
                 continue
-            if not counts_as_busy(slot.show_as, None, tentative_busy=tentative_busy):
+            if not counts_as_busy(slot.show_as, slot.response, tentative_busy=tentative_busy):
                 continue
             mine[slot.event_id] = slot
         out[account] = mine

@@ -63,6 +63,12 @@ class ResCompany(models.Model):
         companies._m365_ensure_tenant()
         return companies
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "m365_tentative_busy" in vals:
+            self.env["m365.workload.day"]._m365_schedule_recompute(companies=self)
+        return result
+
     def _m365_ensure_tenant(self):
         Tenant = self.env["m365.tenant"].sudo().with_context(active_test=False)
         have = set(Tenant.search([("company_id", "in", self.ids)]).company_id.ids)

@@ -58,6 +58,9 @@ class ResUsers(models.Model):
             self.env["m365.workload.day"]._m365_forget_users(self)
         if rezoned:
             self.env["m365.workload.day"]._m365_schedule_recompute(users=rezoned)
+        if {"m365_tentative_busy", "m365_rules_own"} & set(vals):
+            # Tentative time counts on the user's option: their workload changes.
+            self.env["m365.workload.day"]._m365_schedule_recompute(users=self)
         return result
 
     # A row whose sign-in is under way (or was abandoned) is not an account yet.

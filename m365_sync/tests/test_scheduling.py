@@ -8,6 +8,7 @@ from odoo.tests import new_test_user, tagged
 from m365_graph.sync.mirror import MIRROR_CATEGORY
 
 from . import availability_common
+from .busy_common import MONDAY, BusyCase
 from .common import ADELE, ALEX, MEGAN, M365SandboxCase, M365SandboxHttpCase
 from .outbox_common import OutboxMixin, day
 
@@ -336,3 +337,16 @@ class TestAvailabilityTour(availability_common.AvailabilityMixin, M365SandboxHtt
         event.invalidate_recordset()
         self.assertEqual(event.start, self.at(13))
         self.assertEqual(event.stop, self.at(14))
+
+
+@tagged("post_install", "-at_install")
+class TestTentativeInWorkload(BusyCase):
+    def test_tentative_counts_on_the_users_option(self):
+        self.event("Adele Vance", MONDAY, 10, 11, showAs="tentative")
+        self.event("Adele Vance", MONDAY, 13, 14)
+        self.import_busy()
+        self.assertEqual(self.day(self.adele, MONDAY).busy_hours, 2.0)
+        self.adele.write({"m365_rules_own": True, "m365_tentative_busy": False})
+        self.assertEqual(self.day(self.adele, MONDAY).busy_hours, 1.0)
+        self.adele.write({"m365_rules_own": False})
+        self.assertEqual(self.day(self.adele, MONDAY).busy_hours, 2.0, "the company counts it")

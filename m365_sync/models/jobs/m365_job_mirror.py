@@ -4,7 +4,8 @@ busy time as "Busy" blocks without details.
 The unit of work is one user (their id): every account of theirs with *Mirror busy
 time* on (and Up or Up and Down, which holds ``Calendars.ReadWrite``) is read over
 the window (yesterday to :data:`DAYS_AHEAD` days ahead, busy-time fields only:
-``m365_graph.resources.calendar.BUSY_SELECT``), the plan is
+``m365_graph.resources.calendar.BUSY_SELECT_WITH_RESPONSE``: declined invitations
+never count), the plan is
 ``m365_graph.sync.mirror.plan_mirror`` (loop prevention: a block is never a
 source), and the writes go through ``$batch`` per target account
 (``m365_graph.push_operations``, creations with a ``transactionId`` stable per
@@ -22,13 +23,13 @@ from datetime import datetime, time, timedelta, timezone
 from odoo import api, fields, models
 
 from m365_graph import (
-    BUSY_SELECT,
     Counters,
     GraphError,
     PushOperation,
     calendar_view,
     push_operations,
 )
+from m365_graph.resources.calendar import BUSY_SELECT_WITH_RESPONSE
 from m365_graph.sync.mirror import MirrorBlock, mirror_payload, plan_mirror
 from m365_graph.sync.personal import PUSH_DIRECTIONS
 
@@ -105,7 +106,9 @@ class M365JobMirror(models.AbstractModel):
                 clients[account.id] = account._m365_client(counters, keepers[account.id].changed)
             for account in mirrored:
                 try:
-                    slots = calendar_view(clients[account.id], "me", start, end, select=BUSY_SELECT)
+                    slots = calendar_view(
+                        clients[account.id], "me", start, end, select=BUSY_SELECT_WITH_RESPONSE
+                    )
                 except GraphError as exc:
                     run._m365_count(skipped_reason=f"{account.display_name}: {exc}")
                     continue

@@ -321,3 +321,32 @@ def test_mirror_payload_has_no_details():
     assert body["subject"] == "Busy" and body["showAs"] == "busy"
     assert body["sensitivity"] == "private" and body["categories"] == [mirror.MIRROR_CATEGORY]
     assert body["body"]["content"] == "" and "attendees" not in body and "location" not in body
+
+
+def test_busy_time_import_drops_declined_and_marks_tentatively_accepted():
+    from m365_graph.sync.workload import prepare_slots
+
+    raw = {
+        "id": "e1",
+        "start": when(at(9)),
+        "end": when(at(10)),
+        "showAs": "busy",
+        "isAllDay": False,
+    }
+    declined = BusySlot.from_graph({**raw, "responseStatus": {"response": "declined"}})
+    maybe = BusySlot.from_graph(
+        {**raw, "id": "e2", "responseStatus": {"response": "tentativelyAccepted"}}
+    )
+    plain = BusySlot.from_graph({**raw, "id": "e3"})
+    assert declined.response == "declined" and plain.response is None
+    records, skipped = prepare_slots([declined, maybe, plain])
+    assert not skipped
+    assert [(r.event_id, r.show_as) for r in records] == [("e2", "tentative"), ("e3", "busy")]
+
+
+def test_mirror_leaves_declined_and_optional_tentative_out():
+    declined = BusySlot("d", at(9), at(10), show_as="busy", response="declined")
+    maybe = BusySlot("t", at(11), at(12), show_as="tentative")
+    busy = {"A": [declined, maybe], "B": []}
+    assert [b.source_event_id for b in mirror.plan_mirror(["A", "B"], busy, []).create] == ["t"]
+    assert mirror.plan_mirror(["A", "B"], busy, [], tentative_busy=False).create == []
