@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 
 from m365_graph import Appointment, Attendee, build_payload, map_event
@@ -280,7 +281,7 @@ class CalendarEvent(models.Model):
                 continue
             rules = user._m365_upload_rules()
             domain = user._m365_upload_domain()
-            matching = set(events.filtered_domain(Domain(domain)).ids) if domain else None
+            matching = events._m365_matching(user, domain) if domain else None
             try:
                 zone = ZoneInfo(user.tz or "UTC")
             except (ZoneInfoNotFoundError, ValueError):
@@ -302,6 +303,17 @@ class CalendarEvent(models.Model):
                 )
                 out[event.id] = ok
         return out
+
+    def _m365_matching(self, user, domain):
+        """Ids of these appointments that match ``domain``, searched *as* ``user``: a filter
+        may only use what its user may read (a write-only secret in it is refused, so it
+        cannot probe one). An unusable filter sends everything, never deletes."""
+        Event = self.env["calendar.event"].with_user(user).with_context(active_test=False)
+        try:
+            found = Event.search(Domain.AND([Domain(domain), Domain("id", "in", self.ids)]))
+        except (AccessError, ValueError, KeyError, TypeError):
+            return None
+        return set(found.ids)
 
     def _m365_cancel_entry(self, account):
         """A deletion without an event: cancels a stand-alone creation still queued."""

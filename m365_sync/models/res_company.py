@@ -10,6 +10,8 @@ they set their own in My Preferences → Microsoft 365.
 
 from odoo import api, fields, models
 
+from .res_users import check_upload_domain
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -51,6 +53,11 @@ class ResCompany(models.Model):
         string="Teams meeting by default",
         help="New Odoo appointments get a Teams meeting when they are sent to Outlook.",
     )
+
+    @api.constrains("m365_upload_domain")
+    def _check_m365_upload_domain(self):
+        for company in self:
+            check_upload_domain(self.env, company.m365_upload_domain, self.env.user)
 
     @api.depends("m365_tenant_ids")
     def _compute_m365_tenant_id(self):

@@ -24,6 +24,8 @@ time zone moves their local days, so their workload is recomputed.
 import ast
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+from odoo.fields import Domain
 
 from m365_graph.sync.rules import UploadRules
 
@@ -213,6 +215,11 @@ class ResUsers(models.Model):
             from_today=bool(source.m365_upload_from_today),
         )
 
+    @api.constrains("m365_upload_domain")
+    def _check_m365_upload_domain(self):
+        for user in self:
+            check_upload_domain(self.env, user.m365_upload_domain, user)
+
     def _m365_upload_domain(self):
         """The upload filter as a domain list (an unreadable one sends everything)."""
         text = (self._m365_rule_source().m365_upload_domain or "").strip()
@@ -229,3 +236,24 @@ class ResUsers(models.Model):
 
     def _m365_tentative_busy(self):
         return bool(self._m365_rule_source().m365_tentative_busy)
+
+
+def check_upload_domain(env, text, user):
+    """``ValidationError`` unless ``text`` is a calendar.event filter ``user`` may search."""
+    text = (text or "").strip()
+    if not text or text == "[]":
+        return
+    try:
+        domain = ast.literal_eval(text)
+        if not isinstance(domain, list):
+            raise ValueError(text)
+        Event = env["calendar.event"].with_user(user)
+        Event.search(Domain.AND([Domain(domain), Domain("id", "=", 0)]), limit=1)
+    except (AccessError, ValueError, SyntaxError, KeyError, TypeError) as exc:
+        raise ValidationError(
+            env._(
+                "The filter of appointments sent to Outlook cannot be used: %(error)s. "
+                "Use a filter on appointment fields you may read.",
+                error=exc,
+            )
+        ) from exc

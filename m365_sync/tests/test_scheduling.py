@@ -3,6 +3,7 @@ privacy and upload rules, private Outlook appointments as Busy blocks, colleague
 availability while scheduling (appointment form, activity dialog) and the busy-only
 mirror between a user's accounts."""
 
+from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
 from m365_graph.sync.mirror import MIRROR_CATEGORY
@@ -136,6 +137,22 @@ class TestUploadRules(OutboxMixin, M365SandboxCase):
         self.assertEqual([e["subject"] for e in self.outlook()], ["Standup"])
         kept.with_user(self.user).write({"location": "Park"})
         self.assertEqual(self.queued(kept).operation, "delete")
+
+    def test_a_filter_cannot_probe_a_secret(self):
+        me = self.user.with_user(self.user)
+        for probe in (
+            "[('user_id.m365_account_ids.token_cache', 'like', 'a%')]",
+            "[('no_such_field', '=', 1)]",
+            "not a domain",
+        ):
+            with self.assertRaises(ValidationError), self.env.cr.savepoint():
+                me.write({"m365_rules_own": True, "m365_upload_domain": probe})
+        me.write({"m365_rules_own": True, "m365_upload_domain": "[('location', '=', 'Office')]"})
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
+            # A Settings administrator (not the superuser) saves the company's filter.
+            self.env.company.with_user(self.env.ref("base.user_admin")).write(
+                {"m365_upload_domain": "[('user_id.m365_account_ids.token_cache', '!=', False)]"}
+            )
 
     def test_outlook_private_appointment_comes_down_as_busy(self):
         self.user.write({"m365_rules_own": True, "m365_private_as_busy": True})
