@@ -97,7 +97,7 @@ def check_window(start: datetime, end: datetime) -> None:
 
 
 def _status(value: Any) -> str:
-    text = str(value or "unknown")
+    text = value if isinstance(value, str) and value else "unknown"
     return text[:1].lower() + text[1:]  # Graph's examples spell it "Busy" and "busy"
 
 
@@ -140,9 +140,17 @@ def parse_schedules(value: Any) -> tuple[list[PersonSchedule], list[str]]:
             person.error_code = str(code) if code is not None else None
             out.append(person)
             continue
+        if error:
+            person.error = "Outlook gave no availability"
+            out.append(person)
+            continue
         view = info.get("availabilityView")
         person.availability_view = view if isinstance(view, str) else ""
-        for raw in info.get("scheduleItems") or ():
+        items = info.get("scheduleItems") or []
+        if not isinstance(items, list):
+            skipped.append(f"the schedule items of {person.schedule_id} are not a list")
+            items = []
+        for raw in items:
             try:
                 person.items.append(_item(raw, person.schedule_id))
             except BadResponse as exc:

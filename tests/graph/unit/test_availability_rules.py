@@ -350,3 +350,43 @@ def test_mirror_leaves_declined_and_optional_tentative_out():
     busy = {"A": [declined, maybe], "B": []}
     assert [b.source_event_id for b in mirror.plan_mirror(["A", "B"], busy, []).create] == ["t"]
     assert mirror.plan_mirror(["A", "B"], busy, [], tentative_busy=False).create == []
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+KEYS = ["scheduleId", "availabilityView", "scheduleItems", "error", "workingHours"]
+ITEM_KEYS = ["status", "start", "end", "isPrivate", "subject"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.integers(0, 1),
+    st.sampled_from(KEYS),
+    st.sampled_from(ITEM_KEYS),
+    JSON,
+    st.booleans(),
+)
+def test_fuzz_documented_answer_never_escapes_bad_response(which, key, item_key, value, deep):
+    import copy
+
+    answer = copy.deepcopy(DOC_ANSWER)
+    if deep and answer[0].get("scheduleItems"):
+        answer[0]["scheduleItems"][which][item_key] = value
+    else:
+        answer[which][key] = value
+    try:
+        people, skipped = availability.parse_schedules(answer)
+    except BadResponse:
+        return
+    for person in people:
+        assert isinstance(person.schedule_id, str)
+        for item in person.items:
+            assert item.start <= item.end and isinstance(item.status, str)
+        availability.busy_intervals(person.items)
+        availability.visible_items(person, may_see_titles=True)
+    assert all(isinstance(reason, str) for reason in skipped)
