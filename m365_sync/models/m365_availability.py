@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from odoo import api, models
+from odoo.exceptions import UserError, ValidationError
 
 from m365_graph import GraphError
 from m365_graph.resources.schedule import get_schedules
@@ -157,8 +158,10 @@ class M365Availability(models.AbstractModel):
             schedules = self._m365_schedules(
                 tenant.sudo(), organizer.email or organizer.login, addresses, day_start, window_end
             )
-        except GraphError as exc:
-            return {"people": [], "message": str(exc)}
+        except (GraphError, UserError, ValidationError) as exc:
+            # Graph unreachable, sign-in refused, tenant not configured: say so, never
+            # break the form.
+            return {"people": [], "message": str(exc.args[0] if exc.args else exc)}
         tentative = organizer._m365_tentative_busy()
         busy = {}
         rows = []

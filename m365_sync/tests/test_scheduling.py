@@ -244,6 +244,17 @@ class TestAvailability(availability_common.AvailabilityMixin, M365SandboxCase):
         self.assertIn("busy time", info["message"])
         self.assertFalse(info["people"])
 
+    def test_graph_down_or_tenant_unconfigured_never_breaks_the_form(self):
+        self.sandbox.faults.add(status=503, path=r"getSchedule|\$batch", times=50)
+        info = self.meeting().m365_availability
+        self.assertEqual(len(info["people"]), 4)
+        self.assertTrue(all(row["error"] for row in info["people"]), info["people"])
+        self.assertFalse(info["conflict"], "unknown availability is no conflict")
+        self.sandbox.faults.clear()
+        self.tenant.client_id = False
+        info = self.meeting(start=(15, 0), stop=(16, 0)).m365_availability
+        self.assertTrue(info["message"])
+
     def test_activity_dialog_shows_the_assignee(self):
         task = self.env["project.task"].create(
             {"name": "Write offer", "project_id": self.project.id}
