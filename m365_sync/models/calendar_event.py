@@ -273,8 +273,13 @@ class CalendarEvent(models.Model):
         series._m365_queue()
         self.env["m365.outbox"]._m365_enqueue(entries)
 
-    def _m365_rule_allows(self):
-        """``{event id: goes up}`` under each organiser's privacy and upload rules."""
+    def _m365_rule_allows(self, series=False):
+        """``{event id: goes up}`` under each organiser's privacy and upload rules.
+
+        ``series``: these are the first appointments of Odoo recurrences, which go up
+        as one Outlook series: "only from today on" does not apply (a series that
+        began in the past goes on).
+        """
         out = {}
         for user, events in self.grouped("user_id").items():
             if not user:
@@ -288,7 +293,9 @@ class CalendarEvent(models.Model):
                 zone = timezone.utc
             today = datetime.now(timezone.utc).astimezone(zone).date()
             for event in events:
-                if event.allday:
+                if series:
+                    last_day = None
+                elif event.allday:
                     last_day = event.stop_date or event.start_date
                 elif event.stop:
                     last_day = event.stop.replace(tzinfo=timezone.utc).astimezone(zone).date()

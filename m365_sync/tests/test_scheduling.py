@@ -3,6 +3,8 @@ privacy and upload rules, private Outlook appointments as Busy blocks, colleague
 availability while scheduling (appointment form, activity dialog) and the busy-only
 mirror between a user's accounts."""
 
+from datetime import timedelta
+
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -123,6 +125,33 @@ class TestUploadRules(OutboxMixin, M365SandboxCase):
         event.with_user(self.user).write({"name": "Dentist (moved)"})
         self.assertFalse(self.queued(event), "removed once: nothing more is queued")
         self.assertTrue(event.exists(), "the appointment stays in Odoo")
+
+    def test_a_series_follows_the_private_rule(self):
+        self.user.write({"m365_rules_own": True, "m365_private_upload": "skip"})
+        start = day(7, 8)
+        first = (
+            self.env["calendar.event"]
+            .with_user(self.user)
+            .create(
+                {
+                    "name": "Weekly",
+                    "start": start,
+                    "stop": start + timedelta(hours=1),
+                    "recurrency": True,
+                    "rrule_type": "weekly",
+                    "interval": 1,
+                    "end_type": "count",
+                    "count": 3,
+                    ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[start.weekday()]: True,
+                }
+            )
+        )
+        self.drain()
+        masters = [e for e in self.outlook() if e["type"] == "seriesMaster"]
+        self.assertEqual(len(masters), 1)
+        first.with_user(self.user).write({"privacy": "private", "recurrence_update": "all_events"})
+        self.drain()
+        self.assertEqual(self.outlook(), [], "the private series left Outlook")
 
     def test_only_from_today_and_the_domain(self):
         self.env.company.write(
