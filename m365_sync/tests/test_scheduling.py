@@ -5,7 +5,7 @@ mirror between a user's accounts."""
 
 from datetime import timedelta
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from m365_graph.sync.mirror import MIRROR_CATEGORY
@@ -359,6 +359,27 @@ class TestBusyMirror(OutboxMixin, M365SandboxCase):
         self.assertEqual(self.blocks(ALEX), [])
         self.assertEqual(len(self.blocks(ADELE)), 1)
         self.assertEqual(self.env["m365.mirror.block"].sudo().search_count([]), 2)
+
+    def test_blocks_are_the_syncs_alone(self):
+        self.mirror()
+        Block = self.env["m365.mirror.block"]
+        mine = Block.with_user(self.user).search([])
+        self.assertEqual(len(mine), 4, "the owner reads their blocks")
+        self.assertFalse(Block.with_user(self.other_user).search([]), "nobody else does")
+        with self.assertRaises(AccessError):
+            mine[:1].write({"target_event_id": "forged"})
+        with self.assertRaises(AccessError):
+            Block.with_user(self.user).create(
+                {
+                    "user_id": self.user.id,
+                    "source_event_id": "x",
+                    "target_event_id": "y",
+                    "start": day(1),
+                    "stop": day(1, 10),
+                }
+            )
+        with self.assertRaises(AccessError):
+            self.user.with_user(self.other_user).write({"m365_upload_domain": "[]"})
 
     def test_a_moved_source_moves_its_blocks(self):
         self.mirror()
