@@ -52,6 +52,14 @@ class ResUsers(models.Model):
         "Workload report; the next import after unticking fills it in again.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "m365_teams_default" not in vals:
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["m365_teams_default"] = company.sudo().m365_teams_default
+        return super().create(vals_list)
+
     def write(self, vals):
         rezoned = self.filtered(lambda user: "tz" in vals and user.tz != vals["tz"])
         result = super().write(vals)
@@ -85,9 +93,10 @@ class ResUsers(models.Model):
     m365_ms_calendar_conflict = fields.Boolean(compute="_compute_m365_ms_calendar_conflict")
 
     # Teams and the privacy/upload rules (m365_graph.sync.rules); see the addon's USAGE.
+    # New users take their company's default (create below; not a field default, which
+    # would read the company's column before it exists when the addon is installed).
     m365_teams_default = fields.Boolean(
         string="Teams meeting on new appointments",
-        default=lambda self: self.env.company.m365_teams_default,
         help="New appointments you organise get a Teams meeting when they are sent to "
         "Outlook (you can switch it off on each appointment).",
     )
