@@ -112,6 +112,11 @@ class CalendarEvent(models.Model):
     @api.depends("partner_ids", "start", "stop", "user_id")
     def _compute_m365_availability(self):
         Availability = self.env["m365.availability"]
+        if len(self) > 1:
+            # Shown on one appointment's form: a read of many (an export, a read of
+            # every field) never asks Outlook for each of them.
+            self.m365_availability = {"people": [], "message": False}
+            return
         for event in self:
             event.m365_availability = Availability._m365_view(
                 event.partner_ids,
