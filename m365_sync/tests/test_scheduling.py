@@ -251,6 +251,14 @@ class TestAvailability(availability_common.AvailabilityMixin, M365SandboxCase):
             [r for r in self.sandbox.log if "getSchedule" in r.path or "$batch" in r.path]
         )
 
+    def test_a_read_of_many_appointments_asks_outlook_nothing(self):
+        events = self.meeting() | self.meeting(start=(15, 0), stop=(16, 0))
+        events.invalidate_recordset()
+        self.sandbox.log.clear()
+        values = events.read(["m365_availability"])
+        self.assertEqual([v["m365_availability"]["people"] for v in values], [[], []])
+        self.assertFalse([r for r in self.sandbox.log if "/v1.0" in r.path])
+
     def test_fifty_people_are_chunked(self):
         partners = self.people(50)
         self.sandbox.log.clear()
