@@ -143,8 +143,18 @@ def teams_fields(teams: bool) -> dict[str, Any]:
 
 
 def teams_refusal(allowed: Iterable[str] | None) -> str | None:
-    """Why a calendar cannot hold a Teams meeting (``None``: it can)."""
-    providers = [p for p in (allowed or ()) if isinstance(p, str)]
+    """Why a calendar cannot hold a Teams meeting (``None``: it can).
+
+    ``allowed`` is the calendar's ``allowedOnlineMeetingProviders``; ``None`` when
+    only Graph's answer is known (an event created without the meeting asked for).
+    """
+    if allowed is None:
+        return (
+            "Microsoft 365 saved the appointment without a Teams meeting: the "
+            "organisation does not use Teams, or your account has no Teams licence. "
+            "Ask your Microsoft 365 administrator."
+        )
+    providers = [p for p in allowed if isinstance(p, str)]
     if TEAMS in providers:
         return None
     offered = ", ".join(p for p in providers if p != "unknown") or "none"

@@ -393,7 +393,7 @@ class CalendarEvent(models.Model):
         elif self.m365_teams:
             # Graph does not refuse: it creates the event without a meeting
             # (microsoft-graph-docs-contrib#8864). Say why, once.
-            message = teams_refusal([])
+            message = teams_refusal(None)
             if self.m365_teams_error != message:
                 values = {"m365_teams_error": message, "m365_teams_pushed": False}
                 self.sudo().message_post(

@@ -213,6 +213,7 @@ def test_teams_decisions():
     assert rules.teams_refusal(["teamsForBusiness"]) is None
     assert "Teams licence" in rules.teams_refusal([])
     assert "skypeForConsumer" in rules.teams_refusal(["skypeForConsumer"])
+    assert "without a Teams meeting" in rules.teams_refusal(None)
     with_meeting = {"onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/x"}}
     assert rules.join_url(with_meeting) == "https://teams.microsoft.com/l/x"
     assert rules.meeting_missing({"isOnlineMeeting": True}, {"onlineMeeting": None})
