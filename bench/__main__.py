@@ -1,7 +1,7 @@
 """``make bench``: run every benchmark with its default sizes, one after the other.
 
 Why this file exists: one command gives all figures. ``--quick`` shrinks the sizes
-for a smoke run; ``--only calendar|users`` runs one benchmark.
+for a smoke run; ``--only calendar|users|schedule`` runs one benchmark.
 """
 
 from __future__ import annotations
@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import graph_calendar, graph_users
+from . import graph_calendar, graph_schedule, graph_users
 
 BENCHMARKS = {
     "calendar": (graph_calendar.main, ["--mailboxes", "100", "--events", "20"]),
     "users": (graph_users.main, ["--users", "1000"]),
+    "schedule": (graph_schedule.main, ["--people", "50", "--days", "1"]),
 }
 
 

@@ -16,6 +16,7 @@
         "data/m365_contact_sync_data.xml",
         "data/mail_templates.xml",
         "data/m365_secret_data.xml",
+        "data/ir_cron_mirror.xml",
         "views/m365_tenant_views.xml",
         "views/m365_sync_run_views.xml",
         "views/m365_busy_slot_views.xml",
@@ -30,7 +31,12 @@
         "views/project_project_views.xml",
         "views/mail_activity_views.xml",
         "wizard/mail_activity_schedule_views.xml",
+        "views/m365_scheduling_views.xml",
         "views/m365_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["m365_sync/static/src/availability/*"],
+        "web.assets_tests": ["m365_sync/static/tests/tours/*"],
+    },
     "post_init_hook": "post_init_hook",
 }

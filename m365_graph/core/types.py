@@ -225,6 +225,8 @@ class BusySlot:
     is_all_day: bool = False
     sensitivity: str | None = None
     event_type: str | None = None
+    #: the owner's answer (``responseStatus.response``) when it was selected
+    response: str | None = None
 
     @property
     def dates(self) -> tuple[date, date]:
@@ -261,7 +263,14 @@ class BusySlot:
             is_all_day=all_day,
             sensitivity=_str(obj, "sensitivity", k),
             event_type=_str(obj, "type", k),
+            response=_response(obj),
         )
+
+
+def _response(obj: Mapping[str, Any]) -> str | None:
+    status = obj.get("responseStatus")
+    answer = status.get("response") if isinstance(status, Mapping) else None
+    return answer if isinstance(answer, str) and answer else None
 
 
 def _change_key(obj: Mapping[str, Any], kind: str) -> str | None:

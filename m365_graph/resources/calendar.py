@@ -25,6 +25,7 @@ from ..core.types import BusySlot, DeltaResult, GraphEvent, Page, SkippedItem
 
 __all__ = [
     "BUSY_SELECT",
+    "BUSY_SELECT_WITH_RESPONSE",
     "calendar_path",
     "calendar_view",
     "calendar_view_delta",
@@ -41,6 +42,11 @@ BUSY_SELECT: tuple[str, ...] = (
     "sensitivity",
     "type",
 )
+
+
+#: Busy time plus the owner's answer (declined invitations never count, tentatively
+#: accepted ones on the user's option): still no title, body, location or attendee.
+BUSY_SELECT_WITH_RESPONSE: tuple[str, ...] = (*BUSY_SELECT, "responseStatus")
 
 
 def calendar_path(mailbox: str, calendar_id: str | None = None) -> str:

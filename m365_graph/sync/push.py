@@ -37,6 +37,10 @@ Mapping rules, and the bad input each one survives:
   warning and the event is pushed anyway.
 * Recurrence: Odoo's rule → Graph's ``patternedRecurrence`` (:mod:`.recurrence`),
   whose ``startDate`` is the first occurrence's date in the same zone.
+* Teams: ``online_meeting`` ``True`` asks Graph for a Teams meeting
+  (``isOnlineMeeting``, ``onlineMeetingProvider: teamsForBusiness``), ``False``
+  switches it off, ``None`` (the default) sends neither, so a meeting made in
+  Outlook is left alone (:func:`m365_graph.sync.rules.teams_fields`).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..core.timezones import as_utc, iana_to_windows, to_graph_datetime
 from .recurrence import Recurrence, to_graph
+from .rules import teams_fields
 
 __all__ = [
     "DEFAULT_DURATION",
@@ -117,6 +122,7 @@ class Appointment:
     organizer_email: str | None = None
     recurrence: Recurrence | None = None
     first_day_of_week: str = "monday"
+    online_meeting: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +270,8 @@ def build_payload(appt: Appointment, *, send_invitations: bool = False) -> Built
     payload["categories"] = sorted({c.strip() for c in appt.categories if c and c.strip()})
     if send_invitations:
         payload["attendees"] = _attendees(appt, warnings)
+    if appt.online_meeting is not None:
+        payload.update(teams_fields(appt.online_meeting))
     if appt.recurrence is not None:
         payload["recurrence"] = to_graph(
             appt.recurrence,

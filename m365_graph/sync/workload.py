@@ -229,12 +229,15 @@ def slot_record(slot: BusySlot) -> SlotRecord:
     event_type = next(
         (name for name in EVENT_TYPES if name.lower() == (slot.event_type or "").lower()), None
     )
+    show_as = show_as_key(slot.show_as) or "busy"
+    if show_as == "busy" and (slot.response or "").lower() == "tentativelyaccepted":
+        show_as = "tentative"  # accepted tentatively: counts on the user's option
     return SlotRecord(
         event_id=slot.event_id,
         start=_naive(slot.start),
         stop=_naive(slot.end),
         all_day=slot.is_all_day,
-        show_as=show_as_key(slot.show_as) or "busy",
+        show_as=show_as,
         categories=join_categories(slot.categories),
         sensitivity=sensitivity if sensitivity in SENSITIVITIES else None,
         event_type=event_type,
@@ -251,6 +254,10 @@ def prepare_slots(
         reason = check_slot(slot, max_days)
         if reason:
             skipped.append(SkippedItem(slot.event_id, reason))
+            continue
+        if (slot.response or "").lower() == "declined":
+            # A declined invitation kept in the calendar is never busy time (rules.py).
+            kept.pop(slot.event_id, None)
             continue
         kept[slot.event_id] = slot_record(slot)
     return list(kept.values()), skipped

@@ -34,6 +34,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..identity import token_permissions
+from ..tenant import online_meetings
 from ..tenant.mailbox_store import EVENT_PROPERTIES, StoredEvent
 from ..tenant.service_errors import (
     GraphError,
@@ -464,8 +465,13 @@ def _calendar(ctx: HandlerContext, user_id: str) -> dict:
         "canShare": True,
         "canViewPrivateItems": True,
         "canEdit": True,
-        "allowedOnlineMeetingProviders": ["teamsForBusiness"],
-        "defaultOnlineMeetingProvider": "teamsForBusiness",
+        # A tenant without Teams or a user without a licence: no provider (online_meetings).
+        "allowedOnlineMeetingProviders": online_meetings.providers(
+            ctx.state.teams_enabled, user_id not in ctx.state.teams_unlicensed
+        ),
+        "defaultOnlineMeetingProvider": online_meetings.default_provider(
+            ctx.state.teams_enabled, user_id not in ctx.state.teams_unlicensed
+        ),
         "isTallyingResponses": True,
         "isRemovable": False,
         "owner": {"name": props.get("displayName"), "address": props.get("mail")},

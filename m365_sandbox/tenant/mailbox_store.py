@@ -625,10 +625,8 @@ def build_event(event: StoredEvent, payload: dict, organizer: dict) -> StoredEve
     apply_times(event, payload, creating=True)
     event.props = _normalize_props(payload)
     event.props.setdefault("organizer", organizer)
-    if event.props.get("isOnlineMeeting") and not event.props.get("onlineMeeting"):
-        event.props["onlineMeeting"] = {
-            "joinUrl": f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{event.id[-24:]}%40thread.v2/0"
-        }
+    # The meeting itself (and whether the calendar may have one): online_meetings.settle,
+    # called by the tenant state, which knows the user's Teams licence.
     tx = payload.get("transactionId")
     event.tx_id = str(tx) if tx is not None else None
     return event
@@ -641,10 +639,6 @@ def patch_event(event: StoredEvent, payload: dict) -> bool:
     apply_times(event, payload, creating=False)
     for name, value in _normalize_props(payload).items():
         event.props[name] = value
-    if event.props.get("isOnlineMeeting") and not event.props.get("onlineMeeting"):
-        event.props["onlineMeeting"] = {
-            "joinUrl": f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{event.id[-24:]}%40thread.v2/0"
-        }
     reset = series_before != (event.start, event.end, event.all_day, event.recurrence)
     if reset:
         # Changing when a series happens drops its exceptions and cancellations,

@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from . import online_meetings
 from .mailbox_store import (
     ExceptionRecord,
     Mailbox,
@@ -229,6 +230,9 @@ class TenantState:
         self.shares: dict[tuple[str, str], bool] = {}
         # Meeting requests, updates and cancellations Outlook sent to attendees.
         self.sent_meeting_mail: list[dict] = []
+        # Teams: off for the whole tenant, or for users without a licence (online_meetings).
+        self.teams_enabled = True
+        self.teams_unlicensed: set[str] = set()
         # Lifetimes (seconds) on the sandbox clock.
         self.access_token_lifetime = 3600
         self.code_lifetime = 600
@@ -604,7 +608,9 @@ class TenantState:
                 self.now(),
                 seq,
             )
-            build_event(event, payload, self._organizer(self._require(user)))
+            record = self._require(user)
+            build_event(event, payload, self._organizer(record))
+            online_meetings.settle(event.props, event.id, self.teams_allowed(record.props["id"]))
             box.add(event)
             self._notify_attendees("request", user, event, event.props)
             return event, True
@@ -654,7 +660,16 @@ class TenantState:
             now = self.now()
             event.remember(seq)
             if key is None:
+                had = (
+                    event.props.get("onlineMeeting") if event.props.get("isOnlineMeeting") else None
+                )
                 patch_event(event, payload)
+                online_meetings.settle(
+                    event.props,
+                    event.id,
+                    self.teams_allowed(self._require(user).props["id"]),
+                    before=had or None,
+                )
                 event.change_key = self.new_change_key()
                 event.modified = now
                 event.master_ver = seq
@@ -670,6 +685,22 @@ class TenantState:
                 event.exceptions[key] = exc
             event.ver = seq
             return event, key
+
+    def teams_allowed(self, user_id: str) -> bool:
+        """May this user's calendar hold Teams meetings (tenant has Teams, user licensed)?"""
+        return self.teams_enabled and user_id not in self.teams_unlicensed
+
+    def set_teams(self, enabled: bool, user: str | None = None) -> None:
+        """Switch Teams off (or on) for the tenant, or take a user's licence away."""
+        with self.lock:
+            if user is None:
+                self.teams_enabled = enabled
+                return
+            user_id = self._require(user).props["id"]
+            if enabled:
+                self.teams_unlicensed.discard(user_id)
+            else:
+                self.teams_unlicensed.add(user_id)
 
     def remove_event(self, user: str, event_id: str) -> None:
         with self.lock:

@@ -16,16 +16,29 @@ organiser's *main* account when its direction is Up or Both:
   edited alone ("This event") becomes a changed occurrence of the series, and an
   occurrence deleted or archived alone is cancelled in Outlook;
 * archiving deletes the Outlook event, like deleting; restoring sends it again;
-* the personal pull's own writes (context ``m365_pull``) are never sent back.
+* the personal pull's own writes (context ``m365_pull``) are never sent back;
+* the organiser's privacy and upload rules (``m365_graph.sync.rules``: private
+  appointments as private or not at all, an upload filter, "only from today on")
+  decide what goes up; an appointment a rule newly excludes after it was sent is
+  deleted from Outlook once;
+* the *Teams meeting* switch asks Graph for a Teams meeting; its join link comes
+  back into the videocall field. Switching it off is a PATCH that real tenants
+  ignore (the drain then replaces the event, see ``m365_outbox``); a calendar that
+  cannot hold Teams meetings gets no meeting and the appointment says why.
 """
 
 from collections import Counter
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
+from odoo.fields import Domain
 
 from m365_graph import Appointment, Attendee, build_payload, map_event
 from m365_graph.core.errors import BadResponse
 from m365_graph.sync.pull import PullPlan
+from m365_graph.sync.rules import join_url, teams_refusal, upload_decision
 
 from .m365_event_link import PULL_CONTEXT
 
@@ -52,6 +65,7 @@ PUSH_FIELDS = frozenset(
         "recurrency",
         "recurrence_id",
         "follow_recurrence",
+        "m365_teams",
     }
 )
 #: Link types of an Odoo series' occurrences (as opposed to a stand-alone event).
@@ -75,6 +89,42 @@ class CalendarEvent(models.Model):
         compute="_compute_m365_push_error",
         help="Why the last change of this appointment could not be sent to Outlook.",
     )
+
+    m365_teams = fields.Boolean(
+        string="Teams meeting",
+        default=lambda self: self.env.user.m365_teams_default,
+        help="When the appointment is sent to Outlook, Microsoft 365 creates a Teams "
+        "meeting; its join link appears in the videocall field.",
+    )
+    m365_teams_pushed = fields.Boolean(readonly=True, copy=False)
+    m365_availability = fields.Json(
+        string="Outlook availability",
+        compute="_compute_m365_availability",
+        help="The attendees' Outlook free/busy on the appointment's day (m365.availability).",
+    )
+    m365_teams_error = fields.Text(
+        string="No Teams meeting",
+        readonly=True,
+        copy=False,
+        help="Why Microsoft 365 did not create the Teams meeting.",
+    )
+
+    @api.depends("partner_ids", "start", "stop", "user_id")
+    def _compute_m365_availability(self):
+        Availability = self.env["m365.availability"]
+        if len(self) > 1:
+            # Shown on one appointment's form: a read of many (an export, a read of
+            # every field) never asks Outlook for each of them.
+            self.m365_availability = {"people": [], "message": False}
+            return
+        for event in self:
+            event.m365_availability = Availability._m365_view(
+                event.partner_ids,
+                event.start,
+                event.stop,
+                event.user_id or self.env.user,
+                exclude=event._origin,
+            )
 
     def _compute_m365_from_outlook(self):
         linked = set(
@@ -176,6 +226,8 @@ class CalendarEvent(models.Model):
             ),
             organizer_email=account.email or self.user_id.email,
             recurrence=recurrence,
+            # None leaves a meeting made in Outlook alone; False switches ours off.
+            online_meeting=True if self.m365_teams else (False if self.m365_teams_pushed else None),
         )
 
     def _m365_queue(self, single_occurrence=False):
@@ -191,9 +243,16 @@ class CalendarEvent(models.Model):
                 continue
             account = account_id
             links = group._m365_pushable_links(account)
+            allowed = group._m365_rule_allows()
             for event in group:
                 link = links.get(event.id)
                 if link is None:
+                    continue
+                if event.active and not event.recurrency and not allowed.get(event.id, True):
+                    # Excluded by a rule: an event Odoo sent is deleted from Outlook (once:
+                    # the deletion drops the link); Outlook's own events are left alone.
+                    if not link or link.origin == "odoo":
+                        entries.append(event._m365_outbox_entry("delete", account, link=link))
                     continue
                 if event.active and event.recurrency and not event.recurrence_id:
                     # Between two recurrences (Odoo splits or rebuilds a series): not a
@@ -218,6 +277,55 @@ class CalendarEvent(models.Model):
                 entries.append(event._m365_update_entry(account, link))
         series._m365_queue()
         self.env["m365.outbox"]._m365_enqueue(entries)
+
+    def _m365_rule_allows(self, series=False):
+        """``{event id: goes up}`` under each organiser's privacy and upload rules.
+
+        ``series``: these are the first appointments of Odoo recurrences, which go up
+        as one Outlook series: "only from today on" does not apply (a series that
+        began in the past goes on).
+        """
+        out = {}
+        for user, events in self.grouped("user_id").items():
+            if not user:
+                continue
+            rules = user._m365_upload_rules()
+            domain = user._m365_upload_domain()
+            matching = events._m365_matching(user, domain) if domain else None
+            try:
+                zone = ZoneInfo(user.tz or "UTC")
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = timezone.utc
+            today = datetime.now(timezone.utc).astimezone(zone).date()
+            for event in events:
+                if series:
+                    last_day = None
+                elif event.allday:
+                    last_day = event.stop_date or event.start_date
+                elif event.stop:
+                    last_day = event.stop.replace(tzinfo=timezone.utc).astimezone(zone).date()
+                else:
+                    last_day = None
+                ok, _why = upload_decision(
+                    rules,
+                    private=event.privacy == "private",
+                    last_day=last_day,
+                    today=today,
+                    in_domain=matching is None or event.id in matching,
+                )
+                out[event.id] = ok
+        return out
+
+    def _m365_matching(self, user, domain):
+        """Ids of these appointments that match ``domain``, searched *as* ``user``: a filter
+        may only use what its user may read (a write-only secret in it is refused, so it
+        cannot probe one). An unusable filter sends everything, never deletes."""
+        Event = self.env["calendar.event"].with_user(user).with_context(active_test=False)
+        try:
+            found = Event.search(Domain.AND([Domain(domain), Domain("id", "in", self.ids)]))
+        except (AccessError, ValueError, KeyError, TypeError):
+            return None
+        return set(found.ids)
 
     def _m365_cancel_entry(self, account):
         """A deletion without an event: cancels a stand-alone creation still queued."""
@@ -268,6 +376,36 @@ class CalendarEvent(models.Model):
 
     def _m365_link_values(self, item, event):
         return dict(super()._m365_link_values(item, event), calendar_event_id=self.id)
+
+    def _m365_after_push(self, link, event, created):
+        """The Teams meeting Graph made (or did not make) comes back into Odoo."""
+        super()._m365_after_push(link, event, created)
+        if self.recurrence_id:
+            return
+        url = join_url(event.raw)
+        values = {}
+        if self.m365_teams and url:
+            values = {
+                "videocall_location": url,
+                "m365_teams_pushed": True,
+                "m365_teams_error": False,
+            }
+        elif self.m365_teams:
+            # Graph does not refuse: it creates the event without a meeting
+            # (microsoft-graph-docs-contrib#8864). Say why, once.
+            message = teams_refusal(None)
+            if self.m365_teams_error != message:
+                values = {"m365_teams_error": message, "m365_teams_pushed": False}
+                self.sudo().message_post(
+                    body=message, message_type="comment", subtype_xmlid="mail.mt_note"
+                )
+        elif self.m365_teams_pushed or self.m365_teams_error:
+            values = {"m365_teams_pushed": False, "m365_teams_error": False}
+            if self.videocall_location and self.videocall_location.startswith("https://teams."):
+                values["videocall_location"] = False
+        values = {k: v for k, v in values.items() if self[k] != v}
+        if values:
+            self.sudo().with_context(m365_no_push=True, mail_notrack=True).write(values)
 
     def _m365_apply_remote(self, link, event):
         """Outlook's version won a conflict: write it into the appointment (as the pull does)."""

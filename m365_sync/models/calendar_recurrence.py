@@ -132,6 +132,12 @@ class CalendarRecurrence(models.Model):
                 lambda lk, account=account: lk.account_id != account and lk.origin == "outlook"
             ):
                 continue  # came from another account
+            if not base._m365_rule_allows(series=True).get(base.id, True):
+                # Left out by the organiser's privacy or upload rule: a series Odoo sent
+                # is deleted from Outlook once (the deletion drops its link).
+                if link and link.origin == "odoo":
+                    entries.append(recurrence._m365_outbox_entry("delete", account, link=link))
+                continue
             rule = recurrence._m365_rule(base)
             if rule is None:
                 continue

@@ -70,7 +70,14 @@ _logger = logging.getLogger(__name__)
 LOCK_CLASS = 3651
 #: Fields an account's owner may change directly; the rest is set by the sync itself.
 OWNER_WRITABLE = frozenset(
-    {"direction", "connect_direction", "sequence", "send_invitations", "write_shared"}
+    {
+        "direction",
+        "connect_direction",
+        "sequence",
+        "send_invitations",
+        "write_shared",
+        "busy_mirror",
+    }
 )
 OWNER_CREATABLE = OWNER_WRITABLE | {"user_id", "tenant_id"}
 MY_ACCOUNTS_URL = "/odoo/action-m365_sync.action_m365_my_accounts"
@@ -257,6 +264,12 @@ class M365Account(models.Model):
         "neither their own account nor the organisation's application permission can "
         "write it). Needs the permission Calendars.ReadWrite.Shared: connect again after "
         "switching this on.",
+    )
+    busy_mirror = fields.Boolean(
+        string="Mirror busy time",
+        help="Show this account's busy time in your other mirrored accounts, and theirs "
+        "in this one, as 'Busy' blocks without details (needs Up or Up and Down). "
+        "Switching it off deletes the blocks.",
     )
     graph_clock_offset = fields.Float(
         string="Microsoft 365 clock offset (s)",

@@ -47,6 +47,8 @@ from m365_graph import (
     read_events,
     window_is_stale,
 )
+from m365_graph.sync.mirror import MIRROR_CATEGORY
+from m365_graph.sync.rules import busy_block
 
 from .common import EVENT_TYPES, naive_utc
 
@@ -232,16 +234,26 @@ class M365EventLink(models.Model):
         return tags
 
     @api.model
+    def _m365_pulled_values(self, owner, pulled):
+        """The pulled values under the owner's rule: a private Outlook appointment as a
+        "Busy" block without details (``m365_graph.sync.rules.busy_block``)."""
+        private = pulled.values.get("privacy") == "private"
+        busy = private and owner._m365_private_as_busy()
+        values = busy_block(pulled.values, "private" if private else None, private_as_busy=busy)
+        return values, (() if busy else pulled.categories)
+
+    @api.model
     def _m365_event_values(self, owner, pulled, tags):
         partner = owner.partner_id
+        values, categories = self._m365_pulled_values(owner, pulled)
         return {
-            **pulled.values,
+            **values,
             "user_id": owner.id,
             "partner_ids": [Command.set(partner.ids)],
             "attendee_ids": [
                 Command.create({"partner_id": partner.id, "state": pulled.attendee_state})
             ],
-            "categ_ids": [Command.set([tags[name] for name in pulled.categories])],
+            "categ_ids": [Command.set([tags[name] for name in categories])],
         }
 
     # ------------------------------------------------------------------
@@ -290,6 +302,8 @@ class M365EventLink(models.Model):
             return None
 
         tags = self._m365_tag_ids(name for p in pulled_list for name in p.categories)
+        # A busy-only mirror block (m365_graph.sync.mirror) is never an Odoo appointment.
+        pulled_list = [p for p in pulled_list if MIRROR_CATEGORY not in p.categories]
         new = [p for p in pulled_list if twin_key(p) not in twins]
         Event = self.env["calendar.event"].with_env(self._m365_pull_env())
         events = Event.create([self._m365_event_values(owner, p, tags) for p in new])
@@ -317,11 +331,9 @@ class M365EventLink(models.Model):
             link = links[pulled.graph_id]
             event = link.calendar_event_id.with_env(self._m365_pull_env())
             if event and link._m365_leads():
+                values, categories = self._m365_pulled_values(account.user_id, pulled)
                 event.write(
-                    dict(
-                        pulled.values,
-                        categ_ids=[Command.set([tags[name] for name in pulled.categories])],
-                    )
+                    dict(values, categ_ids=[Command.set([tags[name] for name in categories])])
                 )
                 attendee = event.attendee_ids.filtered(lambda a: a.partner_id == partner)
                 if attendee and attendee.state != pulled.attendee_state:

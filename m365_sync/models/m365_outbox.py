@@ -63,6 +63,7 @@ from m365_graph import (
 from m365_graph.core.errors import BadResponse, NotFound, PreconditionFailed
 from m365_graph.resources.series import read_instances
 from m365_graph.sync.outbox import FAIL, RETRY, WAIT_ACCOUNT, WAIT_GRAPH
+from m365_graph.sync.rules import meeting_kept
 
 from .common import aware_utc, naive_utc
 
@@ -739,6 +740,9 @@ class _Drain:
 
     def outcome(self, item, op, result, sent_at):
         event, error = result.event, result.error
+        if error is None and op.operation == "update" and meeting_kept(op.payload or {}, event.raw):
+            self.replace(item)
+            return
         if error is None:
             if op.operation == "delete":
                 self.deleted(item)
@@ -761,6 +765,20 @@ class _Drain:
             self.push([item])
             return
         self.failed(item, error)
+
+    def replace(self, item):
+        """Graph kept the Teams meeting a PATCH switched off (microsoft-graph-docs#17308,
+        microsoft-graph-docs-contrib#2054): delete the event and create it again without
+        the meeting (a new transactionId, so Graph does not return the deleted one)."""
+        link = item.link_id
+        delete = PushOperation(str(item.id), "delete", event_id=link.graph_event_id)
+        (result,) = push_operations(self.client, self.mailbox(item), [delete])
+        if result.error is not None:
+            self.failed(item, result.error)
+            return
+        item.write({"link_id": False, "transaction_id": str(uuid.uuid4())})
+        link.unlink()
+        self.push([item])
 
     def failed(self, item, error):
         kind = classify(error)

@@ -43,6 +43,7 @@ class M365SyncRun(models.Model):
             ("outbox", "Outbox"),
             ("subscriptions", "Subscriptions"),
             ("rooms", "Rooms"),
+            ("mirror", "Busy mirror"),
         ],
         required=True,
         readonly=True,

@@ -324,13 +324,18 @@ class M365WorkloadDay(models.Model):
                     ("start", "<", datetime.combine(last + timedelta(days=2), time(0))),
                     ("stop", ">", datetime.combine(first - timedelta(days=1), time(0))),
                 ],
-                ["user_id", "start", "stop", "all_day", "event_id"],
+                ["user_id", "start", "stop", "all_day", "event_id", "show_as"],
             )
         )
         exported = self._m365_exported_event_ids({row["event_id"] for row in rows})
+        users = self.env["res.users"].sudo().browse(list(user_days))
+        # The user's rule (m365_graph.sync.rules): tentative counts only on option.
+        no_tentative = {user.id for user in users if not user._m365_tentative_busy()}
         out = defaultdict(list)
         for row in rows:
             if row["event_id"] in exported:
+                continue
+            if row["show_as"] == "tentative" and row["user_id"][0] in no_tentative:
                 continue
             out[row["user_id"][0]].append(BusyInterval(row["start"], row["stop"], row["all_day"]))
         return out

@@ -23,6 +23,15 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     m365_tenant_id = fields.Many2one(related="company_id.m365_tenant_id")
+    # Company defaults of the Teams switch and the privacy/upload rules.
+    m365_teams_default = fields.Boolean(related="company_id.m365_teams_default", readonly=False)
+    m365_private_upload = fields.Selection(related="company_id.m365_private_upload", readonly=False)
+    m365_upload_domain = fields.Char(related="company_id.m365_upload_domain", readonly=False)
+    m365_upload_from_today = fields.Boolean(
+        related="company_id.m365_upload_from_today", readonly=False
+    )
+    m365_private_as_busy = fields.Boolean(related="company_id.m365_private_as_busy", readonly=False)
+    m365_tentative_busy = fields.Boolean(related="company_id.m365_tentative_busy", readonly=False)
     m365_azure_tenant = fields.Char(related=TENANT + "azure_tenant", readonly=False)
     m365_client_id = fields.Char(related=TENANT + "client_id", readonly=False)
     m365_client_secret = fields.Char(

@@ -21,10 +21,25 @@ fills their days in again. A change of
 time zone moves their local days, so their workload is recomputed.
 """
 
+import ast
+
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+from odoo.fields import Domain
+
+from m365_graph.sync.rules import UploadRules
 
 #: The OAuth outcome left on a user: readable by that user and administrators only.
 NOTICE_FIELDS = frozenset({"m365_notice", "m365_notice_type"})
+#: Privacy and upload rules a user sets for themself (defaults: their company's).
+RULE_FIELDS = (
+    "m365_private_upload",
+    "m365_upload_domain",
+    "m365_upload_from_today",
+    "m365_private_as_busy",
+    "m365_tentative_busy",
+)
+SELF_FIELDS = ("m365_teams_default", "m365_rules_own", *RULE_FIELDS)
 
 
 class ResUsers(models.Model):
@@ -37,6 +52,14 @@ class ResUsers(models.Model):
         "Workload report; the next import after unticking fills it in again.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "m365_teams_default" not in vals:
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["m365_teams_default"] = company.sudo().m365_teams_default
+        return super().create(vals_list)
+
     def write(self, vals):
         rezoned = self.filtered(lambda user: "tz" in vals and user.tz != vals["tz"])
         result = super().write(vals)
@@ -45,6 +68,9 @@ class ResUsers(models.Model):
             self.env["m365.workload.day"]._m365_forget_users(self)
         if rezoned:
             self.env["m365.workload.day"]._m365_schedule_recompute(users=rezoned)
+        if {"m365_tentative_busy", "m365_rules_own"} & set(vals):
+            # Tentative time counts on the user's option: their workload changes.
+            self.env["m365.workload.day"]._m365_schedule_recompute(users=self)
         return result
 
     # A row whose sign-in is under way (or was abandoned) is not an account yet.
@@ -66,10 +92,37 @@ class ResUsers(models.Model):
     )
     m365_ms_calendar_conflict = fields.Boolean(compute="_compute_m365_ms_calendar_conflict")
 
+    # Teams and the privacy/upload rules (m365_graph.sync.rules); see the addon's USAGE.
+    # New users take their company's default (create below; not a field default, which
+    # would read the company's column before it exists when the addon is installed).
+    m365_teams_default = fields.Boolean(
+        string="Teams meeting on new appointments",
+        help="New appointments you organise get a Teams meeting when they are sent to "
+        "Outlook (you can switch it off on each appointment).",
+    )
+    m365_rules_own = fields.Boolean(
+        string="My own privacy and upload rules",
+        help="Use the rules below instead of your company's.",
+    )
+    m365_private_upload = fields.Selection(
+        [("private", "Send as private"), ("skip", "Do not send")],
+        string="Private appointments to Outlook",
+        default="private",
+    )
+    m365_upload_domain = fields.Char(string="Appointments sent to Outlook", default="[]")
+    m365_upload_from_today = fields.Boolean(string="Only from today on")
+    m365_private_as_busy = fields.Boolean(string="Outlook private appointments as Busy")
+    m365_tentative_busy = fields.Boolean(string="Tentative counts as busy", default=True)
+
+    @property
+    def SELF_WRITEABLE_FIELDS(self):
+        return [*super().SELF_WRITEABLE_FIELDS, *SELF_FIELDS]
+
     @property
     def SELF_READABLE_FIELDS(self):
         return [
             *super().SELF_READABLE_FIELDS,
+            *SELF_FIELDS,
             "m365_account_ids",
             "m365_notice",
             "m365_notice_type",
@@ -154,3 +207,62 @@ class ResUsers(models.Model):
             "target": "current",
             "context": {"m365_my_accounts": True},
         }
+
+    # ------------------------------------------------------------------
+    # Privacy and upload rules
+    # ------------------------------------------------------------------
+    def _m365_rule_source(self):
+        """The record whose rules apply: the user's own, else their company's."""
+        self.ensure_one()
+        user = self.sudo()
+        return user if user.m365_rules_own else user.company_id
+
+    def _m365_upload_rules(self):
+        source = self._m365_rule_source()
+        return UploadRules(
+            private_mode=source.m365_private_upload or "private",
+            from_today=bool(source.m365_upload_from_today),
+        )
+
+    @api.constrains("m365_upload_domain")
+    def _check_m365_upload_domain(self):
+        for user in self:
+            check_upload_domain(self.env, user.m365_upload_domain, user)
+
+    def _m365_upload_domain(self):
+        """The upload filter as a domain list (an unreadable one sends everything)."""
+        text = (self._m365_rule_source().m365_upload_domain or "").strip()
+        if not text or text == "[]":
+            return []
+        try:
+            domain = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return []
+        return domain if isinstance(domain, list) else []
+
+    def _m365_private_as_busy(self):
+        return bool(self._m365_rule_source().m365_private_as_busy)
+
+    def _m365_tentative_busy(self):
+        return bool(self._m365_rule_source().m365_tentative_busy)
+
+
+def check_upload_domain(env, text, user):
+    """``ValidationError`` unless ``text`` is a calendar.event filter ``user`` may search."""
+    text = (text or "").strip()
+    if not text or text == "[]":
+        return
+    try:
+        domain = ast.literal_eval(text)
+        if not isinstance(domain, list):
+            raise ValueError(text)
+        Event = env["calendar.event"].with_user(user)
+        Event.search(Domain.AND([Domain(domain), Domain("id", "=", 0)]), limit=1)
+    except (AccessError, ValueError, SyntaxError, KeyError, TypeError) as exc:
+        raise ValidationError(
+            env._(
+                "The filter of appointments sent to Outlook cannot be used: %(error)s. "
+                "Use a filter on appointment fields you may read.",
+                error=exc,
+            )
+        ) from exc

@@ -5,8 +5,11 @@ Odoo 19 schedules new activities through the ``mail.activity.schedule`` wizard
 For records of a project that exports activities to Outlook the dialog shows the
 planned start and duration; they are handed to the activities it creates as
 defaults, so the activities are created — and queued for Outlook — once, with
-their planned time.
+their planned time. Below them the assignee's Outlook free/busy for the planned day
+is shown, with a conflict and the next free slot (``m365.availability``).
 """
+
+from datetime import timedelta
 
 from odoo import api, fields, models
 
@@ -26,6 +29,24 @@ class MailActivitySchedule(models.TransientModel):
     m365_export_enabled = fields.Boolean(
         string="Project exports to Outlook", compute="_compute_m365_export_enabled"
     )
+
+    m365_availability = fields.Json(
+        string="Outlook availability",
+        compute="_compute_m365_availability",
+        help="The assignee's Outlook free/busy on the planned day (m365.availability).",
+    )
+
+    @api.depends("activity_user_id", "m365_planned_start", "m365_planned_duration")
+    def _compute_m365_availability(self):
+        Availability = self.env["m365.availability"]
+        for scheduler in self:
+            start = scheduler.m365_planned_start
+            hours = scheduler.m365_planned_duration or 1.0
+            stop = start + timedelta(hours=hours) if start else False
+            user = scheduler.activity_user_id
+            scheduler.m365_availability = Availability._m365_view(
+                user.partner_id, start, stop, user or self.env.user
+            )
 
     @api.depends("res_model", "res_ids")
     def _compute_m365_export_enabled(self):
