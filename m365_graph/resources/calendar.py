@@ -33,6 +33,10 @@ __all__ = [
 ]
 
 # Privacy (docs/architecture.md): busy time reads exactly these properties, nothing else.
+# ``responseStatus`` is the mailbox owner's own answer: a declined invitation that
+# Outlook keeps in the calendar (the user's "keep declined meetings" choice) is never
+# busy time, a tentative one counts on the user's option (``sync.rules``). Still no
+# title, body, location or attendee.
 BUSY_SELECT: tuple[str, ...] = (
     "start",
     "end",
@@ -41,12 +45,11 @@ BUSY_SELECT: tuple[str, ...] = (
     "isAllDay",
     "sensitivity",
     "type",
+    "responseStatus",
 )
 
-
-#: Busy time plus the owner's answer (declined invitations never count, tentatively
-#: accepted ones on the user's option): still no title, body, location or attendee.
-BUSY_SELECT_WITH_RESPONSE: tuple[str, ...] = (*BUSY_SELECT, "responseStatus")
+#: The same set; the name the busy-only mirror was written against.
+BUSY_SELECT_WITH_RESPONSE: tuple[str, ...] = BUSY_SELECT
 
 
 def calendar_path(mailbox: str, calendar_id: str | None = None) -> str:
