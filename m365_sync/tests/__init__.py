@@ -10,6 +10,7 @@ from . import (
     test_contacts,
     test_graph_outage,
     test_jobs,
+    test_notifications,
     test_oauth,
     test_outbox,
     test_outbox_faults,
