@@ -97,6 +97,7 @@ class Delivery:
     at: float
     lifecycle: bool = False
     subscription_ids: tuple = field(default_factory=tuple)
+    duration: float = 0.0  # seconds the receiver took to answer
 
 
 def url_allowed(url: str) -> bool:
@@ -335,10 +336,12 @@ class NotificationHub:
 
     def _deliver(self, batch: _Pending) -> None:
         body = json.dumps({"value": batch.items}).encode()
+        began = time.monotonic()
         try:
             status, _text = self.sender(batch.url, body, {}, self.delivery_timeout)
         except Exception:
             status = 0
+        took = time.monotonic() - began
         self.log.append(
             Delivery(
                 batch.url,
@@ -348,6 +351,7 @@ class NotificationHub:
                 time.time(),
                 batch.lifecycle,
                 tuple(item["subscriptionId"] for item in batch.items),
+                took,
             )
         )
         if 200 <= status < 300:

@@ -36,6 +36,8 @@ class Receiver:
         token = request.args.get("validationToken")
         if token is not None:
             self.tokens.append(token)
+            if self.handshake == "slow":
+                time.sleep(0.5)
             if self.handshake == "wrong":
                 return Response("nope", 200, content_type="text/plain")
             return Response(token, 200, content_type="text/plain")
@@ -118,6 +120,15 @@ def test_handshake_failure_fails_the_creation(sandbox, receiver):
     assert not sandbox.notifications.active()
 
 
+def test_handshake_slower_than_the_limit_fails(sandbox, receiver):
+    """Graph waits 10 seconds for the token; the sandbox's limit is configurable."""
+    receiver.handshake = "slow"
+    sandbox.notifications.validation_timeout = 0.2
+    answer = _subscribe(Graph(sandbox), sandbox, receiver.url)
+    assert answer.status_code == 400
+    assert "validation request failed" in answer.json()["error"]["message"]
+
+
 def test_unreachable_url_and_http_rules(sandbox):
     graph = Graph(sandbox)
     assert _subscribe(graph, sandbox, "http://127.0.0.1:9/none").status_code == 400
@@ -195,6 +206,7 @@ def test_failed_deliveries_are_retried_then_dropped(sandbox, receiver):
     assert hub.flush(5)
     assert [d.status for d in hub.log] == [503, 503, 202]
     assert [d.attempt for d in hub.log] == [0, 1, 2]
+    assert all(d.duration > 0 for d in hub.log)  # how long the receiver took to answer
     assert len(receiver.items()) == 1
     receiver.fail = 100
     sandbox.state.add_event(
