@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from ..identity.token_permissions import Principal
 from ..tenant.request_log import HeaderDict, LogRecord
 from ..tenant.service_errors import GraphError
-from . import batch_handler, calendar_handlers, schedule_handlers, user_handlers
+from . import batch_handler, calendar_handlers, schedule_handlers, subscription_handlers, user_handlers
 from .odata_query import parse_prefer, prefer_get
 from .wire_types import JSON_TYPE, DropConnection, GraphRequest, GraphResponse, throttled
 
@@ -42,10 +42,14 @@ class Route:
     pattern: re.Pattern
     handler: Callable
     mailbox: bool = False
+    #: False: the handler takes the tenant lock itself (it waits on HTTP meanwhile).
+    locked: bool = True
 
 
-def _route(methods: str, path: str, handler: Callable, mailbox: bool = False) -> Route:
-    return Route(tuple(methods.split(",")), re.compile(f"^{path}$"), handler, mailbox)
+def _route(
+    methods: str, path: str, handler: Callable, mailbox: bool = False, locked: bool = True
+) -> Route:
+    return Route(tuple(methods.split(",")), re.compile(f"^{path}$"), handler, mailbox, locked)
 
 
 _EVENT = r"(?:/calendar)?/events/(?P<event_id>[^/]+)"
@@ -82,6 +86,18 @@ ROUTES = [
     _route("GET", MAILBOX_PREFIX + r"/calendar", calendar_handlers.get_calendar, True),
     _route("GET", MAILBOX_PREFIX + r"/calendars", calendar_handlers.list_calendars, True),
     _route("GET", r"/users/(?P<user>[^/]+)", user_handlers.get_user),
+    _route("POST", r"/subscriptions", subscription_handlers.create_subscription, locked=False),
+    _route("GET", r"/subscriptions", subscription_handlers.list_subscriptions),
+    _route(
+        "POST",
+        r"/subscriptions/(?P<sub_id>[^/]+)/reauthorize",
+        subscription_handlers.reauthorize_subscription,
+    ),
+    _route("GET", r"/subscriptions/(?P<sub_id>[^/]+)", subscription_handlers.get_subscription),
+    _route("PATCH", r"/subscriptions/(?P<sub_id>[^/]+)", subscription_handlers.update_subscription),
+    _route(
+        "DELETE", r"/subscriptions/(?P<sub_id>[^/]+)", subscription_handlers.delete_subscription
+    ),
 ]
 
 
@@ -112,6 +128,8 @@ def match_route(method: str, path: str) -> tuple[Route, dict]:
         "delta",
         "instances",
         "getSchedule",
+        "subscriptions",
+        "reauthorize",
     }
     unknown = next((s for s in segments if s not in known), segments[-1] if segments else "")
     raise GraphError(400, "BadRequest", f"Resource not found for the segment '{unknown}'.")
@@ -235,12 +253,14 @@ class GraphService:
             req.prefer = prefer
             if route.handler is batch_handler.handle_batch:
                 response = route.handler(self, req, latency=latency)
-            else:
-                # One lock around each handler: the tenant is consistent for the
-                # whole answer (handlers are CPU-bound; latency sleeps happen
-                # outside, so concurrent clients still overlap).
+            # One lock around each handler: the tenant is consistent for the
+            # whole answer (handlers are CPU-bound; latency sleeps happen
+            # outside, so concurrent clients still overlap).
+            elif route.locked:
                 with self.state.lock:
                     response = route.handler(self.ctx, req)
+            else:
+                response = route.handler(self.ctx, req)
             if prefer_get(prefer, "IdType"):
                 # Accepted: the sandbox's ids are immutable anyway.
                 logger.debug(

@@ -25,9 +25,10 @@ from ..identity.endpoints import IdentityPlatform
 from ..identity.token_service import TokenService
 from ..tenant.fault_injection import FaultInjector
 from ..tenant.handler_context import HandlerContext
+from ..tenant.notification_delivery import NotificationHub
 from ..tenant.request_log import HeaderDict, LogRecord, RequestLog
 from ..tenant.tenant_state import TenantState
-from . import tls_material
+from . import tls_material, webhook_sender
 
 logger = logging.getLogger("m365_sandbox")
 
@@ -60,8 +61,14 @@ class Sandbox:
         self.latency = latency
         self.batch_rng = random.Random(rng_seed)
         # All that the Graph and identity handlers see of this sandbox.
+        # Change notifications: subscriptions, and the thread that POSTs them.
+        self.notifications = NotificationHub(self.state, webhook_sender.post)
         self.context = HandlerContext(
-            state=self.state, faults=self.faults, log=self.log, batch_rng=self.batch_rng
+            state=self.state,
+            faults=self.faults,
+            log=self.log,
+            batch_rng=self.batch_rng,
+            notifications=self.notifications,
         )
         self.host = host
         self._requested_port = port
@@ -91,12 +98,14 @@ class Sandbox:
             daemon=True,
         )
         self._thread.start()
+        self.notifications.start()
         return self
 
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is None:
             return
+        self.notifications.stop()
         server.shutdown()
         server.server_close()
         server.close_connections()

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Protocol
 
 from .fault_injection import FaultInjector
+from .notification_delivery import NotificationHub
 from .request_log import RequestLog
 from .tenant_state import TenantState
 
@@ -49,6 +50,7 @@ class HandlerContext:
     base_url: str = ""  # https://127.0.0.1:PORT, set when the server starts
     tokens: TokenIssuer | None = None  # set when the server starts (the issuer has the port)
     authorize_interactive: bool = False  # /authorize shows a consent page instead of answering
+    notifications: NotificationHub | None = None  # change-notification subscriptions
 
     @property
     def graph_url(self) -> str:

@@ -239,6 +239,9 @@ class TenantState:
         self.refresh_token_lifetime = 90 * 86400
         self.delta_token_lifetime = 7 * 86400
         self.delta_generation = 0
+        # Called as observer(user_id, event_id, change_type, change_key) after every
+        # event created, updated or deleted (change notifications, notification_delivery).
+        self.event_observers: list = []
 
     # -- clock and numbering -------------------------------------------------
 
@@ -613,7 +616,16 @@ class TenantState:
             online_meetings.settle(event.props, event.id, self.teams_allowed(record.props["id"]))
             box.add(event)
             self._notify_attendees("request", user, event, event.props)
+            self._event_changed(user, event.id, "created", event.change_key)
             return event, True
+
+    def _event_changed(self, user: str, event_id: str, change_type: str, change_key: str) -> None:
+        """Tell the observers (change notifications) that an event changed."""
+        if not self.event_observers:
+            return
+        user_id = self._require(user).props["id"]
+        for observer in list(self.event_observers):
+            observer(user_id, event_id, change_type, change_key)
 
     def _notify_attendees(self, kind: str, user: str, event, props: dict) -> None:
         """Outlook mails the attendees of an organiser's event when it is created
@@ -684,6 +696,9 @@ class TenantState:
                 # A new record (never mutate in place: history snapshots share them).
                 event.exceptions[key] = exc
             event.ver = seq
+            self._event_changed(
+                user, event_id, "updated", exc.change_key if key is not None else event.change_key
+            )
             return event, key
 
     def teams_allowed(self, user_id: str) -> bool:
@@ -714,6 +729,7 @@ class TenantState:
                 event.exceptions.pop(key, None)
                 event.cancelled[key] = seq
                 event.ver = seq
+            self._event_changed(user, event_id, "deleted", event.change_key)
 
     def add_event(
         self, user: str, subject: str, start, end, *, id: str | None = None, **graph_props
@@ -761,6 +777,7 @@ class TenantState:
             event.modified = self.now()
             event.master_ver = seq
             event.ver = seq
+            self._event_changed(user, event_id, "updated", event.change_key)
             return event.render()
 
     def events(self, user: str) -> list[dict]:

@@ -13,6 +13,7 @@ from . import (
     m365_event_link,
     m365_mirror_block,
     m365_outbox,
+    m365_subscription,
     m365_sync_run,
     m365_tenant,
     m365_tenant_permission,

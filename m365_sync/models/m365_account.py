@@ -803,8 +803,10 @@ class M365Account(models.Model):
         self.ensure_one()
         if self.sync_requested or not self.last_sync_start:
             return True
-        interval = timedelta(minutes=max(30, self.tenant_id.personal_interval_minutes))
-        return self.last_sync_start + interval <= now
+        minutes = max(30, self.tenant_id.personal_interval_minutes)
+        # Change notifications active: the scheduled pull is only the safety net.
+        minutes = self.tenant_id._m365_poll_minutes(minutes, "personal", account=self)
+        return self.last_sync_start + timedelta(minutes=minutes) <= now
 
     def _m365_sync(self):
         """Pull this account once (``m365.job.personal``, the unit the cron runs).

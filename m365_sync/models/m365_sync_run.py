@@ -39,6 +39,7 @@ class M365SyncRun(models.Model):
             ("connection", "Connection test"),
             ("contacts", "Contacts"),
             ("busy", "Busy time"),
+            ("busy_notified", "Busy time (notified)"),
             ("personal", "Personal sync"),
             ("outbox", "Outbox"),
             ("subscriptions", "Subscriptions"),

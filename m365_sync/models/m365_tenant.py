@@ -313,6 +313,26 @@ class M365Tenant(models.Model):
         "the application permissions it asks for.",
     )
     is_configured = fields.Boolean(compute="_compute_is_configured")
+    # Change notifications (m365.subscription, controllers/webhook.py).
+    notifications_enabled = fields.Boolean(
+        string="Change notifications",
+        default=True,
+        help="Ask Microsoft 365 to tell Odoo at once when an appointment changes (webhooks), "
+        "instead of waiting for the next scheduled read. Needs a public https URL of Odoo.",
+    )
+    notification_base_url = fields.Char(
+        string="Public URL for notifications",
+        help="The https address Microsoft 365 reaches this Odoo at, e.g. "
+        "https://odoo.example.com. Empty: Odoo's own address (web.base.url).",
+    )
+    notification_poll_minutes = fields.Integer(
+        string="Safety poll while notified (minutes)",
+        default=240,
+        help="While change notifications are active, the scheduled reads run this rarely, "
+        "as a safety net (a lost notification is caught then).",
+    )
+    notifications_active = fields.Boolean(compute="_compute_notifications_status")
+    notifications_status = fields.Char(compute="_compute_notifications_status")
 
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company is connected to one Microsoft 365 tenant only."
@@ -320,6 +340,10 @@ class M365Tenant(models.Model):
     _busy_interval_range = models.Constraint(
         "CHECK(busy_interval_minutes BETWEEN 10 AND 60)",
         "Busy time is imported every 10 to 60 minutes.",
+    )
+    _notification_poll_range = models.Constraint(
+        "CHECK(notification_poll_minutes BETWEEN 30 AND 1440)",
+        "The safety poll runs every 30 to 1440 minutes.",
     )
     _personal_interval_min = models.Constraint(
         "CHECK(personal_interval_minutes >= 30)",
@@ -764,3 +788,96 @@ class M365Tenant(models.Model):
         if links:
             action["params"]["links"] = links
         return action
+
+    # ------------------------------------------------------------------
+    # Change notifications
+    # ------------------------------------------------------------------
+    def _m365_notification_base(self):
+        """(base URL, None) when Microsoft can notify this Odoo, else (None, reason).
+
+        Graph calls ``https`` URLs only. The one exception is the sandbox (a Graph
+        URL on this machine): it also calls ``http://localhost``, so that the demo
+        and the tests need no certificate for Odoo.
+        """
+        self.ensure_one()
+        if not self.notifications_enabled:
+            return None, self.env._("Change notifications are switched off.")
+        base = (self.notification_base_url or "").strip() or (
+            self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
+        )
+        try:
+            parts = urlsplit(base)
+        except ValueError:
+            parts = None
+        if not parts or not parts.hostname:
+            return None, self.env._("Odoo has no public address (web.base.url).")
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        graph_host = urlsplit(self.graph_url or "").hostname or ""
+        sandbox = graph_host in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme == "https" and (not local or sandbox):
+            return base.rstrip("/"), None
+        if parts.scheme == "http" and local and sandbox:
+            return base.rstrip("/"), None
+        if local:
+            return None, self.env._(
+                "Odoo's address %(url)s is on this machine: Microsoft 365 cannot reach it.",
+                url=base,
+            )
+        return None, self.env._(
+            "Odoo's address %(url)s is not https: Microsoft 365 only calls https addresses.",
+            url=base,
+        )
+
+    def _m365_notification_urls(self):
+        """(notification URL, lifecycle URL) of the webhook, or (None, None)."""
+        base, _reason = self._m365_notification_base()
+        if not base:
+            return None, None
+        return f"{base}/m365_sync/webhook", f"{base}/m365_sync/webhook/lifecycle"
+
+    @api.depends("notifications_enabled", "notification_base_url", "graph_url")
+    def _compute_notifications_status(self):
+        Sub = self.env["m365.subscription"].sudo()
+        for tenant in self:
+            base, reason = tenant._m365_notification_base() if tenant.id else (None, "")
+            active = Sub.search_count([("tenant_id", "=", tenant.id), ("state", "=", "active")])
+            tenant.notifications_active = bool(base and active)
+            if not base:
+                tenant.notifications_status = self.env._(
+                    "Not active — scheduled reads only. %(reason)s", reason=reason
+                )
+            elif not active:
+                tenant.notifications_status = self.env._(
+                    "Waiting: no subscription is active yet (%(url)s/m365_sync/webhook).",
+                    url=base,
+                )
+            else:
+                failed = Sub.search_count(
+                    [("tenant_id", "=", tenant.id), ("state", "not in", ("active", "unmatched"))]
+                )
+                tenant.notifications_status = self.env._(
+                    "Active: %(active)s calendar(s) notify %(url)s/m365_sync/webhook; "
+                    "%(other)s waiting or failed. Scheduled reads every %(minutes)s minutes "
+                    "as a safety net.",
+                    active=active,
+                    other=failed,
+                    url=base,
+                    minutes=tenant.notification_poll_minutes,
+                )
+
+    def _m365_poll_minutes(self, minutes, kind, account=None):
+        """The scheduled interval of a read: ``minutes``, or the safety poll when change
+        notifications cover it (the account's subscription, or every busy-time one of
+        the tenant, active)."""
+        self.ensure_one()
+        if not self._m365_notification_base()[0]:
+            return minutes
+        domain = [("tenant_id", "=", self.id), ("kind", "=", kind)]
+        if account is not None:
+            domain.append(("account_id", "=", account.id))
+        Sub = self.env["m365.subscription"].sudo()
+        counts = dict(Sub._read_group(domain, ["state"], ["__count"]))
+        counts.pop("unmatched", None)  # users without a mailbox have nothing to notify
+        if counts.get("active") and len(counts) == 1:
+            return max(minutes, self.notification_poll_minutes)
+        return minutes

@@ -71,6 +71,17 @@ class ResConfigSettings(models.TransientModel):
     m365_busy_interval_minutes = fields.Integer(
         related=TENANT + "busy_interval_minutes", readonly=False
     )
+    m365_notifications_enabled = fields.Boolean(
+        related=TENANT + "notifications_enabled", readonly=False
+    )
+    m365_notification_base_url = fields.Char(
+        related=TENANT + "notification_base_url", readonly=False
+    )
+    m365_notification_poll_minutes = fields.Integer(
+        related=TENANT + "notification_poll_minutes", readonly=False
+    )
+    m365_notifications_active = fields.Boolean(related=TENANT + "notifications_active")
+    m365_notifications_status = fields.Char(related=TENANT + "notifications_status")
     m365_personal_interval_minutes = fields.Integer(
         related=TENANT + "personal_interval_minutes", readonly=False
     )

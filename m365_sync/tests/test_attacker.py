@@ -477,3 +477,37 @@ class TestAttacker(PersonalSyncMixin, M365SandboxHttpCase):
         self.assertNotIn(self.sandbox.url, answer.headers.get("Location", ""))
         answer = self.url_open(action["url"], allow_redirects=False)
         self.assertTrue(answer.headers["Location"].startswith(self.sandbox.url), "own: allowed")
+
+    # ------------------------------------------------------------------
+    # Change notifications: the subscription's clientState
+    # ------------------------------------------------------------------
+    def test_subscription_client_state_is_write_only(self):
+        secret = "cs-" + "9" * 40
+        sub = (
+            self.env["m365.subscription"]
+            .sudo()
+            .create(
+                {
+                    "tenant_id": self.tenant.id,
+                    "kind": "personal",
+                    "account_id": self.victim_account.id,
+                    "user_id": self.other_user.id,
+                    "graph_id": "sub-victim",
+                    "client_state": secret,
+                    "client_state_digest": "d" * 64,
+                    "state": "active",
+                }
+            )
+        )
+        self.needles.append(secret)
+        for label in ("other company", "M365 manager", "Settings admin"):
+            self.login(self.roles[label])
+            for fname in ("client_state", "client_state_digest"):
+                self._secret_read_paths(label, "m365.subscription", sub.id, fname)
+        # Nobody may change a subscription through RPC (only the sync does).
+        self.login(self.admin)
+        self.refused(
+            "Settings admin", "m365.subscription", "write", [[sub.id], {"state": "removing"}]
+        )
+        self.login(self.user)
+        self.refused("plain user", "m365.subscription", "read", [[sub.id]], {"fields": ["state"]})

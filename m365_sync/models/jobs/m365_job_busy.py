@@ -212,7 +212,10 @@ class M365JobBusy(models.AbstractModel):
                 limit=1,
             )
         )
-        interval = timedelta(minutes=tenant.busy_interval_minutes)
+        # Change notifications active: the scheduled import is only the safety net.
+        interval = timedelta(
+            minutes=tenant._m365_poll_minutes(tenant.busy_interval_minutes, "busy")
+        )
         if not last or last.start + interval <= fields.Datetime.now():
             return True
         return bool(tenant.busy_requested_ts and (last.start_ts or 0) < tenant.busy_requested_ts)
