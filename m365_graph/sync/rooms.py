@@ -48,6 +48,7 @@ from ..core.types import BusySlot, require_object
 __all__ = [
     "BLOCK_SELECT",
     "MISSING_GRACE",
+    "ROOM_VALUE_FIELDS",
     "GraphRoom",
     "RoomAnswer",
     "RoomBlock",
@@ -74,6 +75,17 @@ BLOCK_SELECT: tuple[str, ...] = (
     "organizer",
     "iCalUId",
     "isCancelled",
+)
+#: The Odoo-facing values of a room (what :meth:`GraphRoom.values` gives).
+ROOM_VALUE_FIELDS: tuple[str, ...] = (
+    "graph_id",
+    "email",
+    "name",
+    "capacity",
+    "building",
+    "floor",
+    "wheelchair",
+    "bookable",
 )
 #: The answers a room gives (Graph ``responseType``), and what Odoo shows.
 ANSWERS = ("none", "notResponded", "tentativelyAccepted", "accepted", "declined", "organizer")

@@ -11,6 +11,8 @@ from . import (
     m365_category_rule,
     m365_event_link,
     m365_outbox,
+    m365_room,
+    m365_room_booking,
     m365_sync_run,
     m365_tenant,
     m365_tenant_permission,

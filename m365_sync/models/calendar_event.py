@@ -52,7 +52,12 @@ PUSH_FIELDS = frozenset(
         "recurrency",
         "recurrence_id",
         "follow_recurrence",
+        "m365_room_ids",
     }
+)
+#: Fields whose change changes the appointment's room bookings.
+ROOM_FIELDS = frozenset(
+    {"m365_room_ids", "start", "stop", "allday", "name", "active", "user_id", "show_as"}
 )
 #: Link types of an Odoo series' occurrences (as opposed to a stand-alone event).
 OCCURRENCE_TYPES = ("occurrence", "exception")
@@ -69,6 +74,15 @@ class CalendarEvent(models.Model):
         string="From Outlook",
         compute="_compute_m365_from_outlook",
         help="This appointment was imported from a Microsoft 365 calendar.",
+    )
+    m365_room_ids = fields.Many2many(
+        "m365.room",
+        string="Rooms",
+        domain="[('mapped', '=', True), ('bookable', '=', True)]",
+        help="Microsoft 365 rooms booked by this appointment, as Outlook books them.",
+    )
+    m365_room_booking_ids = fields.One2many(
+        "m365.room.booking", "calendar_event_id", string="Room bookings", readonly=True
     )
     m365_push_error = fields.Text(
         string="Not sent to Outlook",
@@ -110,6 +124,9 @@ class CalendarEvent(models.Model):
         events = super().create(vals_list)
         if not self._m365_push_disabled():
             events._m365_queue()
+            with_rooms = events.filtered("m365_room_ids")
+            if with_rooms:
+                self.env["m365.room.booking"]._m365_sync_events(with_rooms)
         return events
 
     def write(self, vals):
@@ -124,10 +141,16 @@ class CalendarEvent(models.Model):
             events._m365_queue(single_occurrence=single)
             # A series an event left (split, broken recurrence) changes too.
             (before.exists() - events.recurrence_id)._m365_queue()
+        if not self._m365_push_disabled() and ROOM_FIELDS.intersection(vals):
+            booked = self.exists().filtered(lambda e: e.m365_room_ids or e.m365_room_booking_ids)
+            if booked:
+                self.env["m365.room.booking"]._m365_sync_events(booked)
         return result
 
     def unlink(self):
         entries = [] if self._m365_push_disabled() else self._m365_delete_entries()
+        # Rooms written directly are released (their rows queue with the bookings).
+        self.sudo().m365_room_booking_ids.unlink()
         result = super().unlink()
         self.env["m365.outbox"]._m365_enqueue(entries)
         return result
@@ -176,6 +199,15 @@ class CalendarEvent(models.Model):
             ),
             organizer_email=account.email or self.user_id.email,
             recurrence=recurrence,
+            rooms=tuple(
+                Attendee(room.name, room.email)
+                for room in self.sudo().m365_room_ids
+                if room.active and room.mapped
+            ),
+            # The last room removed: ``attendees`` is sent so that the room is released.
+            manage_attendees=bool(
+                self.sudo().m365_room_booking_ids.filtered(lambda b: b.via == "organiser")
+            ),
         )
 
     def _m365_queue(self, single_occurrence=False):
@@ -265,6 +297,12 @@ class CalendarEvent(models.Model):
         if not master:
             return "wait", None
         return "series", master
+
+    def _m365_after_push(self, link, event, created):
+        """The rooms' answers, when Graph already has them (else the room job reads them)."""
+        bookings = self.sudo().m365_room_booking_ids.filtered(lambda b: b.via == "organiser")
+        if bookings:
+            bookings._m365_take_answer({**event.raw, "iCalUId": event.ical_uid})
 
     def _m365_link_values(self, item, event):
         return dict(super()._m365_link_values(item, event), calendar_event_id=self.id)

@@ -1,3 +1,3 @@
 # The unit-of-work base first: the jobs inherit it.
 from . import m365_job  # isort: skip
-from . import m365_job_busy, m365_job_contacts, m365_job_outbox, m365_job_personal
+from . import m365_job_busy, m365_job_contacts, m365_job_outbox, m365_job_personal, m365_job_rooms
