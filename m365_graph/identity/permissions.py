@@ -41,6 +41,7 @@ FEATURE_LABELS: dict[str, str] = {
     "rooms": "Rooms",
     "hr_absences": "Time off and work location to Outlook (HR)",
     "hr_absences_down": "Outlook absences to time off requests (HR)",
+    "hr_auto_replies": "Automatic replies for time off (HR)",
 }
 FEATURES: tuple[str, ...] = tuple(FEATURE_LABELS)
 
@@ -72,6 +73,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     # account); absences down read the busy time already imported.
     Requirement("hr_absences", "Calendars.ReadWrite", APPLICATION, True),
     Requirement("hr_absences_down", "Calendars.ReadBasic.All", APPLICATION, True),
+    Requirement("hr_absences_down", "MailboxSettings.Read", APPLICATION, True),
+    Requirement("hr_auto_replies", "MailboxSettings.ReadWrite", APPLICATION, True),
 )
 
 # permission → weaker permissions it includes (applied transitively).
@@ -84,6 +87,7 @@ IMPLIES: dict[str, frozenset[str]] = {
     "User.ReadWrite.All": frozenset({"User.Read.All"}),
     "User.Read.All": frozenset({"User.ReadBasic.All"}),
     "Place.ReadWrite.All": frozenset({"Place.Read.All"}),
+    "MailboxSettings.ReadWrite": frozenset({"MailboxSettings.Read"}),
 }
 
 

@@ -15,6 +15,9 @@ data lives here, testable without Odoo:
   company's default location, and days without a location, send nothing.
   :func:`location_payload` — the all-day event of a stretch, show-as
   ``workingElsewhere``: "Remote work" at home, "Office: <name>" elsewhere.
+* :func:`plan_auto_replies` — Outlook automatic replies scheduled for the time
+  off (``mailboxSettings``), only ever replacing or switching off a schedule Odoo
+  set itself; :class:`AutoReplies` reads a mailbox's setting back (absences down).
 * :func:`absence_candidates` — Outlook busy time → absences worth a time off
   request: show-as ``oof`` that is all-day or at least ``threshold`` long. Each
   candidate keeps its Graph event id, so a request is never created twice for the
@@ -25,21 +28,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from ..core.types import BusySlot
 from .push import Appointment, BuiltPayload, build_payload, payload_hash
 
 __all__ = [
     "Absence",
+    "AutoReplies",
     "Stretch",
     "absence_candidates",
     "absence_payload",
+    "auto_replies_body",
     "location_payload",
+    "plan_auto_replies",
     "stretches",
 ]
 
 CATEGORY = "Odoo"
+UTC_ZONE = timezone.utc
 
 
 @dataclass(frozen=True)
@@ -166,3 +173,83 @@ def absence_candidates(
         seen.add(slot.event_id)
         out.append(slot)
     return out
+
+
+# -- automatic replies (mailboxSettings) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class AutoReplies:
+    """A mailbox's ``automaticRepliesSetting`` (aware UTC dates; ``None`` when unset)."""
+
+    status: str  # "disabled", "alwaysEnabled", "scheduled"
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @property
+    def key(self) -> str | None:
+        """What Odoo remembers of a schedule it set (``None`` when not scheduled)."""
+        if self.status != "scheduled" or not (self.start and self.end):
+            return None
+        return f"{self.start.isoformat()}|{self.end.isoformat()}"
+
+    @classmethod
+    def from_graph(cls, settings: object) -> AutoReplies:
+        raw = settings.get("automaticRepliesSetting") if isinstance(settings, dict) else None
+        if not isinstance(raw, dict):
+            return cls("disabled")
+        status = raw.get("status") if isinstance(raw.get("status"), str) else "disabled"
+        return cls(
+            status, _when(raw.get("scheduledStartDateTime")), _when(raw.get("scheduledEndDateTime"))
+        )
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, dict) or not isinstance(value.get("dateTime"), str):
+        return None
+    text = value["dateTime"]
+    if text.startswith("0001-"):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.rstrip("Z")[:26])
+    except ValueError:
+        return None
+    zone = value.get("timeZone") or "UTC"
+    if zone not in ("UTC", "Etc/UTC", "Coordinated Universal Time"):
+        return None  # Odoo writes and compares UTC only; another zone is the user's own
+    return moment.replace(tzinfo=UTC_ZONE)
+
+
+def auto_replies_body(start: datetime, end: datetime, message: str) -> dict:
+    """The PATCH body that schedules automatic replies from ``start`` to ``end`` (UTC)."""
+
+    def stamp(moment: datetime) -> dict:
+        moment = moment.astimezone(UTC_ZONE) if moment.tzinfo else moment
+        return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
+
+    return {
+        "automaticRepliesSetting": {
+            "status": "scheduled",
+            "scheduledStartDateTime": stamp(start),
+            "scheduledEndDateTime": stamp(end),
+            "internalReplyMessage": message,
+            "externalReplyMessage": message,
+        }
+    }
+
+
+def plan_auto_replies(
+    current: AutoReplies, wanted: tuple[datetime, datetime] | None, ours: str | None
+) -> str:
+    """What to do with a mailbox's automatic replies: ``"schedule"``, ``"disable"`` or
+    ``"keep"``. Odoo only ever touches a schedule it set itself (``ours``, the key it
+    remembers): automatic replies the user set in Outlook are never overwritten or
+    switched off; a schedule Odoo set that no longer matches a leave is disabled."""
+    mine = ours is not None and current.key == ours
+    user_set = current.status != "disabled" and not mine
+    if wanted is None:
+        return "disable" if mine else "keep"
+    if user_set:
+        return "keep"
+    want = AutoReplies("scheduled", wanted[0], wanted[1]).key
+    return "keep" if current.key == want else "schedule"

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING
 from ..identity.token_permissions import Principal
 from ..tenant.request_log import HeaderDict, LogRecord
 from ..tenant.service_errors import GraphError
-from . import batch_handler, calendar_handlers, place_handlers, user_handlers
+from . import (
+    batch_handler,
+    calendar_handlers,
+    mailbox_settings_handlers,
+    place_handlers,
+    user_handlers,
+)
 from .odata_query import parse_prefer, prefer_get
 from .wire_types import JSON_TYPE, DropConnection, GraphRequest, GraphResponse, throttled
 
@@ -80,6 +86,15 @@ ROUTES = [
     _route("PATCH", MAILBOX_PREFIX + _EVENT, calendar_handlers.update_event, True),
     _route("DELETE", MAILBOX_PREFIX + _EVENT, calendar_handlers.delete_event, True),
     _route("GET", MAILBOX_PREFIX + r"/calendar", calendar_handlers.get_calendar, True),
+    _route(
+        "GET", MAILBOX_PREFIX + r"/mailboxSettings", mailbox_settings_handlers.get_settings, True
+    ),
+    _route(
+        "PATCH",
+        MAILBOX_PREFIX + r"/mailboxSettings",
+        mailbox_settings_handlers.patch_settings,
+        True,
+    ),
     _route("GET", MAILBOX_PREFIX + r"/calendars", calendar_handlers.list_calendars, True),
     _route("GET", r"/users/(?P<user>[^/]+)", user_handlers.get_user),
 ]
@@ -111,6 +126,7 @@ def match_route(method: str, path: str) -> tuple[Route, dict]:
         "events",
         "delta",
         "instances",
+        "mailboxSettings",
     }
     unknown = next((s for s in segments if s not in known), segments[-1] if segments else "")
     raise GraphError(400, "BadRequest", f"Resource not found for the segment '{unknown}'.")

@@ -230,6 +230,8 @@ class TenantState:
         # Mailboxes an application access policy keeps the app out of (403
         # ErrorAccessDenied on every app-only calendar request; see calendar_handlers).
         self.app_blocked: set[str] = set()
+        # /users/{id}/mailboxSettings, created with its defaults on first use.
+        self.mailbox_settings: dict[str, dict] = {}
         # Meeting requests, updates and cancellations Outlook sent to attendees.
         self.sent_meeting_mail: list[dict] = []
         # Lifetimes (seconds) on the sandbox clock.

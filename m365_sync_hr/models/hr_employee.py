@@ -1,12 +1,22 @@
-"""Employees: a change of their weekly work locations refreshes their Outlook stretches."""
+"""Employees: a change of their weekly work locations refreshes their Outlook stretches,
+and the automatic-reply schedule Odoo set for them is remembered."""
 
-from odoo import models
+from odoo import fields, models
 
 from .m365_work_location_event import DAYS
 
 
 class HrEmployee(models.Model):
     _inherit = "hr.employee"
+
+    m365_auto_reply_key = fields.Char(
+        string="Automatic replies scheduled by Odoo",
+        readonly=True,
+        copy=False,
+        groups="hr.group_hr_user",
+        help="The period of the Outlook automatic replies Odoo scheduled last (so that it "
+        "only ever changes its own schedule).",
+    )
 
     def write(self, vals):
         result = super().write(vals)

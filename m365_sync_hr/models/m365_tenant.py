@@ -22,6 +22,17 @@ class M365Tenant(models.Model):
         help="Use the time off type as the Outlook title (e.g. 'Paid time off'). Off: "
         "'Out of office' (a type may say more than colleagues should see).",
     )
+    hr_auto_replies = fields.Boolean(
+        string="Schedule automatic replies",
+        help="Validated time off also schedules the employee's Outlook automatic replies "
+        "for the same period (application permission MailboxSettings.ReadWrite). "
+        "Automatic replies the employee set in Outlook are never changed.",
+    )
+    hr_auto_reply_message = fields.Char(
+        string="Automatic reply",
+        default="I am out of the office and will reply when I am back.",
+        translate=True,
+    )
     hr_location_export = fields.Boolean(
         string="Work location to Outlook",
         help="Each stretch of days at home or at another office than the default one "
@@ -66,4 +77,6 @@ class M365Tenant(models.Model):
             features.append("hr_absences")
         if self.hr_absence_import:
             features.append("hr_absences_down")
+        if self.hr_auto_replies:
+            features.append("hr_auto_replies")
         return features

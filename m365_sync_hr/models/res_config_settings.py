@@ -12,6 +12,10 @@ class ResConfigSettings(models.TransientModel):
     m365_hr_absence_show_type = fields.Boolean(
         related=TENANT + "hr_absence_show_type", readonly=False
     )
+    m365_hr_auto_replies = fields.Boolean(related=TENANT + "hr_auto_replies", readonly=False)
+    m365_hr_auto_reply_message = fields.Char(
+        related=TENANT + "hr_auto_reply_message", readonly=False
+    )
     m365_hr_location_export = fields.Boolean(related=TENANT + "hr_location_export", readonly=False)
     m365_hr_default_location_id = fields.Many2one(
         related=TENANT + "hr_default_location_id", readonly=False

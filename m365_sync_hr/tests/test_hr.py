@@ -328,3 +328,92 @@ class TestAbsencesDown(HrMixin, M365SandboxCase):
         self.slot("afternoon", start + timedelta(hours=12), start + timedelta(hours=17))
         self.run_job()
         self.assertEqual(len(self.requests()), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestAutoReplies(HrMixin, M365SandboxCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tenant.write(
+            {
+                "hr_auto_replies": True,
+                "hr_absence_import": True,
+                "hr_absence_leave_type_id": cls.leave_type.id,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.state.set_app_roles([*ROLES, "MailboxSettings.ReadWrite"])
+        self.sandbox.state.mailbox_settings.clear()
+        for employee in self.employees.values():
+            employee.sudo().m365_auto_reply_key = False
+
+    def run_job(self):
+        run = self.env["m365.job.auto_replies"]._m365_run_unit(
+            {"tenant": self.tenant.id}, due_only=False
+        )
+        self.env.invalidate_all()
+        return run
+
+    def replies(self, upn):
+        record = self.sandbox.state.user_record(upn)
+        return self.sandbox.state.mailbox_settings[record.props["id"]]["automaticRepliesSetting"]
+
+    def test_time_off_schedules_replies_once_and_refusal_switches_them_off(self):
+        leave = self.leave()
+        leave.action_approve()
+        run = self.run_job()
+        self.assertEqual(run.state, "done", run.message)
+        replies = self.replies(ADELE)
+        self.assertEqual(replies["status"], "scheduled")
+        self.assertTrue(
+            replies["scheduledStartDateTime"]["dateTime"].startswith(
+                leave.date_from.strftime("%Y-%m-%dT%H:%M")
+            )
+        )
+        self.assertFalse(
+            self.env["hr.leave"].search([("m365_outlook_event_id", "like", "autoreply:")]),
+            "Odoo's own schedule is not an absence from Outlook",
+        )
+        self.sandbox.log.clear()
+        self.run_job()
+        self.assertFalse([r for r in self.sandbox.log if r.method == "PATCH"], "nothing twice")
+        leave.action_refuse()
+        self.run_job()
+        self.assertEqual(self.replies(ADELE)["status"], "disabled")
+
+    def test_replies_set_in_outlook_are_kept_and_become_a_request(self):
+        start = datetime.combine(date.today() + timedelta(days=21), datetime.min.time())
+        record = self.sandbox.state.user_record(MEGAN)
+        self.run_job()
+        self.sandbox.state.mailbox_settings[record.props["id"]]["automaticRepliesSetting"].update(
+            status="scheduled",
+            scheduledStartDateTime={"dateTime": start.isoformat(), "timeZone": "UTC"},
+            scheduledEndDateTime={
+                "dateTime": (start + timedelta(days=2)).isoformat(),
+                "timeZone": "UTC",
+            },
+        )
+        self.leave(upn=MEGAN, first=start.date() + timedelta(days=7)).action_approve()
+        self.run_job()
+        self.assertEqual(self.replies(MEGAN)["status"], "scheduled")
+        self.assertTrue(
+            self.replies(MEGAN)["scheduledStartDateTime"]["dateTime"].startswith(
+                start.date().isoformat()
+            )
+        )
+        [request] = self.env["hr.leave"].search([("m365_outlook_event_id", "like", "autoreply:")])
+        self.assertEqual(request.state, "confirm")
+        self.assertEqual(request.request_date_to, start.date() + timedelta(days=1))
+        self.run_job()
+        self.assertEqual(
+            len(self.env["hr.leave"].search([("m365_outlook_event_id", "like", "autoreply:")])), 1
+        )
+
+    def test_without_the_permission_the_run_says_so(self):
+        self.sandbox.state.set_app_roles(ROLES)
+        run = self.run_job()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("MailboxSettings", run.message)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from m365_graph.core.errors import PermissionMissing
+from m365_graph.core.errors import GraphError, PermissionMissing
 from m365_graph.resources.outbox import push_operations
 from m365_graph.resources.places import list_rooms, read_room_answers, read_room_calendars
 from m365_graph.sync.outbox import PushOperation
@@ -136,3 +136,50 @@ def test_a_blocked_room_mailbox_fails_alone(sb, app_client):
     assert calendars[RAINIER].ok
     error = calendars["shut@contoso.onmicrosoft.com"].error
     assert error is not None and "AccessPolicy" in str(error)
+
+
+# -- mailbox settings (automatic replies) ---------------------------------------------
+
+
+def test_automatic_replies_are_scheduled_and_read_back(sb, app_client):
+    from m365_graph.resources.mailbox_settings import read_auto_replies, set_auto_replies
+
+    sb.state.set_app_roles(["MailboxSettings.ReadWrite"])
+    assert read_auto_replies(app_client, [ADELE])[ADELE].status == "disabled"
+    start, end = BASE, BASE + timedelta(days=3)
+    assert set_auto_replies(app_client, [(ADELE, (start, end), "Away")]) == {ADELE: None}
+    replies = read_auto_replies(app_client, [ADELE])[ADELE]
+    assert (replies.status, replies.start, replies.end) == ("scheduled", start, end)
+    assert set_auto_replies(app_client, [(ADELE, None, "")]) == {ADELE: None}
+    assert read_auto_replies(app_client, [ADELE])[ADELE].status == "disabled"
+
+
+def test_mailbox_settings_need_the_permission_and_refuse_odd_bodies(sb, app_client):
+    from m365_graph.resources.mailbox_settings import read_auto_replies
+
+    sb.state.set_app_roles(["Calendars.ReadWrite"])
+    error = read_auto_replies(app_client, [ADELE])[ADELE]
+    assert isinstance(error, PermissionMissing)
+    sb.state.set_app_roles(["MailboxSettings.ReadWrite"])
+    with pytest.raises(GraphError, match="OData request is not supported"):
+        app_client.request(
+            "PATCH",
+            f"/users/{ADELE}/mailboxSettings",
+            json={"automaticRepliesSetting": {"status": "scheduled", "colour": "red"}},
+            what="odd body",
+        )
+    with pytest.raises(GraphError, match="scheduledEndDateTime"):
+        app_client.request(
+            "PATCH",
+            f"/users/{ADELE}/mailboxSettings",
+            json={
+                "automaticRepliesSetting": {
+                    "status": "scheduled",
+                    "scheduledStartDateTime": {
+                        "dateTime": "2030-01-01T00:00:00",
+                        "timeZone": "UTC",
+                    },
+                }
+            },
+            what="no end",
+        )

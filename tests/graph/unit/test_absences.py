@@ -125,3 +125,40 @@ def test_absence_candidates():
         timedelta(hours=4),
     )
     assert [s.event_id for s in found] == ["long", "day"]
+
+
+def test_auto_replies_only_touch_what_odoo_set():
+    from m365_graph.sync.absences import AutoReplies, plan_auto_replies
+
+    a = datetime(2027, 1, 4, tzinfo=UTC)
+    b = a + timedelta(days=2)
+    off = AutoReplies("disabled")
+    ours = AutoReplies("scheduled", a, b)
+    users = AutoReplies("alwaysEnabled")
+    assert plan_auto_replies(off, (a, b), None) == "schedule"
+    assert plan_auto_replies(ours, (a, b), ours.key) == "keep"
+    assert plan_auto_replies(ours, (a, b + timedelta(days=1)), ours.key) == "schedule"
+    assert plan_auto_replies(ours, None, ours.key) == "disable"
+    assert plan_auto_replies(users, (a, b), None) == "keep", "the user's own replies stay"
+    assert plan_auto_replies(users, None, ours.key) == "keep"
+
+
+def test_auto_replies_parse_documented_and_odd_shapes():
+    from m365_graph.sync.absences import AutoReplies
+
+    doc = {
+        "automaticRepliesSetting": {
+            "status": "scheduled",
+            "externalAudience": "all",
+            "scheduledStartDateTime": {
+                "dateTime": "2016-03-14T07:00:00.0000000",
+                "timeZone": "UTC",
+            },
+            "scheduledEndDateTime": {"dateTime": "2016-03-28T07:00:00.0000000", "timeZone": "UTC"},
+        }
+    }
+    replies = AutoReplies.from_graph(doc)
+    assert replies.start == datetime(2016, 3, 14, 7, tzinfo=UTC)
+    assert AutoReplies.from_graph(None).status == "disabled"
+    odd = {"automaticRepliesSetting": {"status": "scheduled", "scheduledStartDateTime": "x"}}
+    assert AutoReplies.from_graph(odd).key is None

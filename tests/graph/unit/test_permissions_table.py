@@ -36,6 +36,8 @@ def test_table_matches_design():
         ("rooms", "Calendars.ReadWrite", "application", True),
         ("hr_absences", "Calendars.ReadWrite", "application", True),
         ("hr_absences_down", "Calendars.ReadBasic.All", "application", True),
+        ("hr_absences_down", "MailboxSettings.Read", "application", True),
+        ("hr_auto_replies", "MailboxSettings.ReadWrite", "application", True),
     }
 
 
