@@ -295,3 +295,52 @@ class TestRoomBookingFromOdoo(RoomsMixin, OutboxMixin, M365SandboxCase):
         clash.unlink()
         self.drain()
         self.assertEqual(self.sandbox.state.events(BAKER), [])
+
+
+@tagged("post_install", "-at_install")
+class TestRoomSecurity(RoomsMixin, M365SandboxCase):
+    def test_employees_see_their_companys_rooms_and_change_nothing(self):
+        self.run_rooms()
+        self.sandbox.state.add_event(
+            RAINIER,
+            "Secret board meeting",
+            day(1, 9),
+            day(1, 10),
+            organizer={"emailAddress": {"name": "Megan", "address": "megan@contoso.example"}},
+        )
+        self.run_rooms()
+        employee = new_test_user(self.env, login="m365_room_plain", groups="base.group_user")
+        booking = self.blocks(RAINIER).with_user(employee)
+        self.assertEqual(booking.organizer_name, "Megan")
+        self.assertFalse(booking.subject, "titles are not even stored unless the room shows them")
+        with self.assertRaises(AccessError):
+            booking.write({"subject": "x"})
+        with self.assertRaises(AccessError):
+            booking.unlink()
+        with self.assertRaises(AccessError):
+            self.room(RAINIER).with_user(employee).write({"show_titles": True})
+        # An employee books a room on their own appointment.
+        event = (
+            self.env["calendar.event"]
+            .with_user(employee)
+            .create(
+                {
+                    "name": "Mine",
+                    "start": day(4, 9),
+                    "stop": day(4, 10),
+                    "m365_room_ids": [(6, 0, self.room(RAINIER).ids)],
+                }
+            )
+        )
+        self.assertEqual(event.m365_room_booking_ids.room_id, self.room(RAINIER))
+        # Another company sees neither the rooms nor their bookings.
+        other = self.env["res.company"].create({"name": "Other company"})
+        outsider = new_test_user(
+            self.env,
+            login="m365_room_outsider",
+            groups="base.group_user",
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        self.assertFalse(self.env["m365.room"].with_user(outsider).search([]))
+        self.assertFalse(self.env["m365.room.booking"].with_user(outsider).search([]))
