@@ -123,11 +123,15 @@ class M365RoomBooking(models.Model):
                 "stop": event.stop or event.start,
                 "allday": event.allday,
                 "show_as": "free" if event.show_as == "free" else "busy",
-                "subject": event.name,
                 "organizer_name": event.user_id.name or False,
                 "organizer_email": (account.email if account else event.user_id.email) or False,
             }
             for room in wanted:
+                # The rooms view is open to every employee: a title only when the room
+                # shows titles, never for a private appointment.
+                values["subject"] = (
+                    event.name if room.show_titles and event.privacy != "private" else False
+                )
                 booking = mine.filtered(lambda b, room=room: b.room_id == room)[:1]
                 if booking:
                     moved = (booking.start, booking.stop) != (values["start"], values["stop"])
@@ -136,7 +140,10 @@ class M365RoomBooking(models.Model):
                         changes.update(response="none", response_note=False, via=via)
                     if changes:
                         booking.write(changes)
-                        to_queue |= booking
+                    # Written into the room calendar: the appointment's change (its
+                    # title, or a declined booking asked again) is queued; a body the
+                    # room calendar already has is dropped by the outbox.
+                    to_queue |= booking
                 else:
                     to_queue |= Booking.create(
                         {
@@ -178,7 +185,13 @@ class M365RoomBooking(models.Model):
                     }
                 )
                 continue
-            if not booking.room_id.allow_conflicts and booking._m365_conflicting():
+            # Asked again only when new, moved or declined: a booking the room calendar
+            # holds keeps its place (first come, first served), as Exchange does.
+            if (
+                booking.response != "accepted"
+                and not booking.room_id.allow_conflicts
+                and booking._m365_conflicting()
+            ):
                 other = booking._m365_conflicting()[:1]
                 booking.write(
                     {
@@ -223,7 +236,7 @@ class M365RoomBooking(models.Model):
         self.ensure_one()
         event = self.calendar_event_id
         return Appointment(
-            subject=event.name or self.subject,
+            subject=event.name or self.subject or self.env._("Booked"),
             start=event.start or self.start,
             stop=event.stop or self.stop,
             all_day=event.allday,
@@ -245,7 +258,7 @@ class M365RoomBooking(models.Model):
         entry = {
             "res_model": self._name,
             "res_id": self.id,
-            "res_name": f"{room.name}: {self.subject or ''}",
+            "res_name": f"{room.name}: {self.calendar_event_id.name or self.subject or ''}",
             "operation": operation,
             "writer": "application",
             "account_id": False,

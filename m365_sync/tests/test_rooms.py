@@ -333,6 +333,7 @@ class TestRoomSecurity(RoomsMixin, M365SandboxCase):
             )
         )
         self.assertEqual(event.m365_room_booking_ids.room_id, self.room(RAINIER))
+        self.assertFalse(event.m365_room_booking_ids.subject, "the room does not show titles")
         # Another company sees neither the rooms nor their bookings.
         other = self.env["res.company"].create({"name": "Other company"})
         outsider = new_test_user(
