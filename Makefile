@@ -43,7 +43,7 @@ demo:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pylint --rcfile=.pylintrc m365_sync m365_sync_queue
+	$(VENV)/bin/pylint --rcfile=.pylintrc m365_sync m365_sync_queue m365_sync_hr
 	$(VENV)/bin/python tools/addon_readme.py --check
 
 readme:

@@ -1,7 +1,7 @@
 {
     "name": "Microsoft 365 Sync",
-    "summary": "Contacts, calendar busy time, personal calendar sync and project "
-    "activities between Odoo and Microsoft 365 (Microsoft Graph)",
+    "summary": "Contacts, calendar busy time, personal calendar sync, project "
+    "activities and rooms between Odoo and Microsoft 365 (Microsoft Graph)",
     "version": "19.0.1.1.0",
     "category": "Productivity",
     "author": "m365_sync developers",
@@ -19,6 +19,7 @@
         "data/m365_secret_data.xml",
         "data/ir_cron_mirror.xml",
         "data/m365_subscription_data.xml",
+        "data/m365_room_cron.xml",
         "views/m365_tenant_views.xml",
         "views/m365_sync_run_views.xml",
         "views/m365_busy_slot_views.xml",
@@ -27,6 +28,7 @@
         "views/m365_account_views.xml",
         "views/m365_outbox_views.xml",
         "views/calendar_event_views.xml",
+        "views/m365_room_views.xml",
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",

@@ -1,5 +1,5 @@
 """Build each addon's README.rst from its readme/ fragments (OCA layout):
-m365_sync and m365_sync_queue.
+m365_sync, m365_sync_queue and m365_sync_hr.
 
 Run by `make readme`; `make lint` fails when a README.rst is out of date.
 """
@@ -8,7 +8,7 @@ import pathlib
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-ADDONS = ("m365_sync", "m365_sync_queue")
+ADDONS = ("m365_sync", "m365_sync_queue", "m365_sync_hr")
 SECTIONS = [("DESCRIPTION", None), ("CONFIGURE", "Configuration"), ("USAGE", "Usage")]
 
 

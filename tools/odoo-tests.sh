@@ -5,7 +5,10 @@
 # behind. Then, when tools/venv.sh installed OCA queue_job, the glue addon's
 # suites: a second fresh database with m365_sync_queue (which brings queue_job),
 # the tests tagged /m365_sync_queue, and its uninstall (m365_sync stays, the
-# job functions go). Prints one plain "odoo: N passed, N failed" line. Needs
+# job functions go). Then the HR glue addon: a third fresh database with
+# m365_sync_hr (which brings hr_holidays and hr_homeworking), the tests tagged
+# /m365_sync_hr, and its uninstall (m365_sync stays, its table and hr.leave
+# columns go). Prints one plain "odoo: N passed, N failed" line. Needs
 # Odoo 19 at $ODOO_SRC and PostgreSQL.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -125,7 +128,65 @@ else
   echo "odoo: m365_sync_queue skipped (no OCA queue_job in the venv: run make venv with Odoo)"
 fi
 
-total=$((total + queue_total))
-failed=$((failed + queue_failed))
+# The HR glue addon (hr_holidays + hr_homeworking) on a database of its own.
+hr_total=0
+hr_failed=0
+if [ -d m365_sync_hr ] && [ -d "$ODOO_SRC/addons/hr_holidays" ] && [ -d "$ODOO_SRC/addons/hr_homeworking" ]; then
+  hdb="${db}_hr"
+  hlog="$logdir/odoo-tests-hr.log"
+  dropdb_quiet "$hdb"
+  hport=${M365_TEST_HR_HTTP_PORT:-$(free_port)}
+  echo "odoo: installing m365_sync_hr (+ hr_holidays, hr_homeworking) in $hdb and running its tests (log: $hlog)"
+  "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "${ODOO_ARGS[@]}" -d "$hdb" \
+    -i m365_sync_hr --test-enable --test-tags /m365_sync_hr \
+    --http-port "$hport" --stop-after-init --log-level=test >"$hlog" 2>&1
+  hrc=$?
+  hsummary=$(grep -E "failed, [0-9]+ error\(s\) of [0-9]+ tests" "$hlog" | tail -n 1)
+  herrors=$(grep -cE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) " "$hlog")
+  grep -E "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL|WARNING) .*(m365|FAIL|Traceback)" "$hlog" | head -n 40
+  if [ -n "$hsummary" ]; then
+    hr_total=$(sed -E 's/.* of ([0-9]+) tests.*/\1/' <<<"$hsummary")
+    hr_failed=$(($(sed -E 's/.* ([0-9]+) failed, ([0-9]+) error.*/\1+\2/' <<<"$hsummary")))
+  else
+    hr_total=$(grep -cE "Starting .*\.test_" "$hlog")
+    hr_failed=$herrors
+  fi
+  if [ "$hrc" -ne 0 ] || [ "$herrors" -gt 0 ]; then
+    [ "$hr_failed" -eq 0 ] && hr_failed=1
+  fi
+  if [ "$hr_total" -eq 0 ]; then
+    echo "odoo: no m365_sync_hr test ran (see $hlog)"
+    hr_failed=1
+  elif [ "$hr_failed" -eq 0 ]; then
+    echo "odoo: uninstalling m365_sync_hr"
+    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" shell "${ODOO_ARGS[@]}" -d "$hdb" --no-http \
+      >"$logdir/odoo-uninstall-hr.log" 2>&1 <<'PY'
+module = env["ir.module.module"].search([("name", "=", "m365_sync_hr")])
+module.button_immediate_uninstall()
+env.cr.commit()
+env.cr.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'm365_work_location_event'")
+left = env.cr.fetchone()[0]
+env.cr.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'hr_leave' AND column_name LIKE 'm365%'")
+columns = env.cr.fetchone()[0]
+state = module.state
+base = env["ir.module.module"].search([("name", "=", "m365_sync")]).state
+print("M365-HR-UNINSTALL state=%s m365_sync=%s tables_left=%s columns_left=%s" % (state, base, left, columns))
+PY
+    if grep -q "M365-HR-UNINSTALL state=uninstalled m365_sync=installed tables_left=0 columns_left=0" \
+      "$logdir/odoo-uninstall-hr.log"; then
+      echo "odoo: m365_sync_hr uninstall left m365_sync installed and nothing of its own"
+    else
+      echo "odoo: m365_sync_hr uninstall FAILED (see $logdir/odoo-uninstall-hr.log)"
+      grep -E "M365-HR-UNINSTALL|ERROR|Error" "$logdir/odoo-uninstall-hr.log" | head -n 20
+      uninstall_rc=1
+    fi
+  fi
+  echo "odoo: m365_sync_hr: $((hr_total - hr_failed)) passed, $hr_failed failed"
+else
+  echo "odoo: m365_sync_hr skipped (hr_holidays or hr_homeworking missing from \$ODOO_SRC)"
+fi
+
+total=$((total + queue_total + hr_total))
+failed=$((failed + queue_failed + hr_failed))
 echo "odoo: $((total - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$uninstall_rc" -eq 0 ]

@@ -39,6 +39,9 @@ FEATURE_LABELS: dict[str, str] = {
     "personal_sync": "Personal calendar sync",
     "shared_calendars": "Shared and delegated calendars",
     "rooms": "Rooms",
+    "hr_absences": "Time off and work location to Outlook (HR)",
+    "hr_absences_down": "Outlook absences to time off requests (HR)",
+    "hr_auto_replies": "Automatic replies for time off (HR)",
 }
 FEATURES: tuple[str, ...] = tuple(FEATURE_LABELS)
 
@@ -66,6 +69,12 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("shared_calendars", "Calendars.ReadWrite.Shared", DELEGATED, False),
     Requirement("rooms", "Place.Read.All", APPLICATION, True),
     Requirement("rooms", "Calendars.ReadWrite", APPLICATION, True),
+    # m365_sync_hr: events in employees' calendars (when they have no uploading
+    # account); absences down read the busy time already imported.
+    Requirement("hr_absences", "Calendars.ReadWrite", APPLICATION, True),
+    Requirement("hr_absences_down", "Calendars.ReadBasic.All", APPLICATION, True),
+    Requirement("hr_absences_down", "MailboxSettings.Read", APPLICATION, True),
+    Requirement("hr_auto_replies", "MailboxSettings.ReadWrite", APPLICATION, True),
 )
 
 # permission → weaker permissions it includes (applied transitively).
@@ -78,6 +87,7 @@ IMPLIES: dict[str, frozenset[str]] = {
     "User.ReadWrite.All": frozenset({"User.Read.All"}),
     "User.Read.All": frozenset({"User.ReadBasic.All"}),
     "Place.ReadWrite.All": frozenset({"Place.Read.All"}),
+    "MailboxSettings.ReadWrite": frozenset({"MailboxSettings.Read"}),
 }
 
 

@@ -66,12 +66,14 @@ def read_busy_times(
     batch_size: int = 20,
     select: Sequence[str] = BUSY_SELECT,
     on_mailbox: Callable[[MailboxCalendar], None] | None = None,
+    parse: Callable[[object], object] = BusySlot.from_graph,
 ) -> dict[str, MailboxCalendar]:
     """Busy slots between ``start`` and ``end`` for every mailbox (id or UPN).
 
     Returns ``{mailbox: MailboxCalendar}`` in the order given. ``on_mailbox`` is
     called (from the calling thread) as soon as a mailbox is complete or failed, so a
-    long import can commit progress.
+    long import can commit progress. ``parse`` turns one event into what ``slots``
+    holds (room calendars keep their organiser: ``m365_graph.sync.rooms.RoomBlock``).
     """
     if not 1 <= batch_size <= 20:
         raise ValueError("a $batch holds 1 to 20 requests")
@@ -122,7 +124,7 @@ def read_busy_times(
             ident = raw.get("id") if isinstance(raw, dict) else None
             ident = ident if isinstance(ident, str) else None
             try:
-                result.slots.append(BusySlot.from_graph(raw))
+                result.slots.append(parse(raw))  # type: ignore[arg-type]
             except BadResponse as exc:
                 result.skipped.append(SkippedItem(ident, exc.message))
             except ITEM_ERRORS as exc:  # a parser's blind spot skips the item, not the run

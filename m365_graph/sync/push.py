@@ -57,6 +57,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..core.timezones import as_utc, iana_to_windows, to_graph_datetime
 from .recurrence import Recurrence, to_graph
 from .rules import teams_fields
+from .rooms import room_attendee
 
 __all__ = [
     "DEFAULT_DURATION",
@@ -123,6 +124,12 @@ class Appointment:
     recurrence: Recurrence | None = None
     first_day_of_week: str = "monday"
     online_meeting: bool | None = None
+    #: Rooms booked by the appointment (e-mail of the room mailbox, name): sent as
+    #: attendees of type ``resource``, as Outlook books a room.
+    rooms: Sequence[Attendee] = ()
+    #: Send ``attendees`` even without rooms or invitations (the last room was
+    #: removed: the room must be released).
+    manage_attendees: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,8 +275,16 @@ def build_payload(appt: Appointment, *, send_invitations: bool = False) -> Built
     payload["showAs"] = "free" if (appt.show_as or "").lower() == "free" else "busy"
     payload["sensitivity"] = "private" if appt.private else "normal"
     payload["categories"] = sorted({c.strip() for c in appt.categories if c and c.strip()})
-    if send_invitations:
-        payload["attendees"] = _attendees(appt, warnings)
+    if send_invitations or appt.rooms or appt.manage_attendees:
+        people = _attendees(appt, warnings) if send_invitations else []
+        booked = {(a["emailAddress"]["address"] or "").lower() for a in people}
+        for room in appt.rooms:
+            if room.email and room.email.lower() not in booked:
+                booked.add(room.email.lower())
+                people.append(room_attendee(room.email, room.name))
+        payload["attendees"] = people
+        if appt.rooms and not payload["location"]["displayName"]:
+            payload["location"] = {"displayName": "; ".join(r.name or r.email for r in appt.rooms)}
     if appt.online_meeting is not None:
         payload.update(teams_fields(appt.online_meeting))
     if appt.recurrence is not None:

@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..identity import token_permissions
-from ..tenant import online_meetings
+from ..tenant import online_meetings, room_booking
 from ..tenant.mailbox_store import EVENT_PROPERTIES, StoredEvent
 from ..tenant.service_errors import (
     GraphError,
@@ -93,6 +93,17 @@ def _target(ctx: HandlerContext, req: GraphRequest, write: bool) -> Target:
         basic = token_permissions.calendar_access(principal, user_id, shared, write)
         if not record.has_mailbox or user_id not in state.mailboxes:
             raise mailbox_not_enabled()
+        if principal.is_app and user_id in state.app_blocked:
+            # An application access policy (RBAC for Applications / New-
+            # ApplicationAccessPolicy) scoping the app away from this mailbox:
+            # Graph docs "Limiting application permissions to specific Exchange
+            # Online mailboxes"; microsoftgraph/microsoft-graph-docs#13696.
+            raise GraphError(
+                403,
+                "ErrorAccessDenied",
+                "Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly "
+                "AccessPolicy settings.",
+            )
     return Target(user_id, basic, prefix)
 
 
@@ -367,6 +378,8 @@ def create_event(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
     event, _created = ctx.state.create_event(target.user_id, payload)
     response = _render_one(ctx, req, target, event, status=201)
     response.headers["Location"] = f"{ctx.graph_url}/users('{target.user_id}')/events('{event.id}')"
+    # Invited rooms answer after the write (the answer above still shows "none").
+    room_booking.process(ctx.state, target.user_id, event.id)
     return response
 
 
@@ -418,7 +431,10 @@ def update_event(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
         event, key = _find(ctx, target, req.params["event_id"])
         _check_if_match(req, event, key)
         event, key = state.patch_event(target.user_id, req.params["event_id"], payload)
-        return _render_one(ctx, req, target, event, key=key)
+        response = _render_one(ctx, req, target, event, key=key)
+        if key is None:
+            room_booking.process(ctx.state, target.user_id, event.id)
+        return response
 
 
 def delete_event(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
@@ -428,6 +444,8 @@ def delete_event(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
         event, key = _find(ctx, target, req.params["event_id"])
         _check_if_match(req, event, key)
         state.remove_event(target.user_id, req.params["event_id"])
+        if key is None:
+            room_booking.release(state, target.user_id, event.ical_uid)
     return GraphResponse(204, None, {})
 
 

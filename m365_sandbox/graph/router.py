@@ -5,7 +5,7 @@ steps, in Graph's order: injected faults, the bearer token (401), routing
 (400 for an unknown segment), the per-app-and-mailbox concurrency limit (429
 ``ApplicationThrottled``), simulated latency, permissions and the handler.
 Each produces one record in the request log. Handlers live in
-``user_handlers.py``, ``calendar_handlers.py`` and ``batch_handler.py`` and
+``user_handlers.py``, ``place_handlers.py``, ``calendar_handlers.py`` and ``batch_handler.py`` and
 return :class:`GraphResponse`; resource handlers receive the narrow
 :class:`~m365_sandbox.tenant.handler_context.HandlerContext`, the ``$batch``
 handler the :class:`GraphService` itself (it runs its items through this
@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 from ..identity.token_permissions import Principal
 from ..tenant.request_log import HeaderDict, LogRecord
 from ..tenant.service_errors import GraphError
-from . import batch_handler, calendar_handlers, schedule_handlers, subscription_handlers, user_handlers
+from . import (
+    batch_handler,
+    calendar_handlers,
+    mailbox_settings_handlers,
+    place_handlers,
+    schedule_handlers,
+    subscription_handlers,
+    user_handlers,
+)
 from .odata_query import parse_prefer, prefer_get
 from .wire_types import JSON_TYPE, DropConnection, GraphRequest, GraphResponse, throttled
 
@@ -58,7 +66,13 @@ ROUTES = [
     _route("GET", r"/users/delta(?:\(\))?", user_handlers.users_delta),
     _route("GET", r"/users", user_handlers.list_users),
     _route("GET", r"/me", user_handlers.get_me),
-    _route("GET", r"/places/microsoft\.graph\.room", user_handlers.list_rooms),
+    _route("GET", r"/places/microsoft\.graph\.room", place_handlers.list_rooms),
+    _route("GET", r"/places/microsoft\.graph\.roomlist", place_handlers.list_room_lists),
+    _route(
+        "GET",
+        r"/places/(?P<room_list>[^/]+)/microsoft\.graph\.roomlist/rooms",
+        place_handlers.list_rooms_of_list,
+    ),
     _route(
         "GET",
         MAILBOX_PREFIX + r"(?:/calendar)?/calendarView/delta(?:\(\))?",
@@ -84,6 +98,15 @@ ROUTES = [
         True,
     ),
     _route("GET", MAILBOX_PREFIX + r"/calendar", calendar_handlers.get_calendar, True),
+    _route(
+        "GET", MAILBOX_PREFIX + r"/mailboxSettings", mailbox_settings_handlers.get_settings, True
+    ),
+    _route(
+        "PATCH",
+        MAILBOX_PREFIX + r"/mailboxSettings",
+        mailbox_settings_handlers.patch_settings,
+        True,
+    ),
     _route("GET", MAILBOX_PREFIX + r"/calendars", calendar_handlers.list_calendars, True),
     _route("GET", r"/users/(?P<user>[^/]+)", user_handlers.get_user),
     _route("POST", r"/subscriptions", subscription_handlers.create_subscription, locked=False),
@@ -130,6 +153,7 @@ def match_route(method: str, path: str) -> tuple[Route, dict]:
         "getSchedule",
         "subscriptions",
         "reauthorize",
+        "mailboxSettings",
     }
     unknown = next((s for s in segments if s not in known), segments[-1] if segments else "")
     raise GraphError(400, "BadRequest", f"Resource not found for the segment '{unknown}'.")

@@ -1,5 +1,5 @@
 """Directory endpoints: ``/users``, ``/users/{id|upn}``, ``/me``, ``/users/delta``
-and the room list ``/places/microsoft.graph.room``.
+(the room list is ``place_handlers.py``).
 
 Shapes follow Graph v1.0: a default property set when there is no
 ``$select``, ``@odata.context``, pages of ``$top`` (default 100, max 999)
@@ -251,52 +251,3 @@ def _delta_items(state, since: int, select: list[str] | None) -> list[tuple[int,
             items.append((created_seq, {"id": user_id, "@removed": {"reason": reason}}))
     items.sort(key=lambda item: item[0])
     return items
-
-
-# -- places ------------------------------------------------------------------------
-
-
-def list_rooms(ctx: HandlerContext, req: GraphRequest) -> GraphResponse:
-    token_permissions.require_places(req.principal)
-    size, _ = page_size(req.query, req.prefer, 100, 999)
-    offset = 0
-    if "$skiptoken" in req.query:
-        token = decode_token(req.query["$skiptoken"]) or {}
-        offset = int(token.get("o", 0))
-    rooms = [r for r in ctx.state.user_records() if r.room is not None]
-    value = []
-    for record in rooms[offset : offset + size]:
-        props, room = record.props, record.room
-        value.append(
-            {
-                "id": props["id"],
-                "emailAddress": props.get("mail"),
-                "displayName": props.get("displayName"),
-                "address": room.get("address"),
-                "geoCoordinates": None,
-                "phone": room.get("phone"),
-                "nickname": props.get("displayName"),
-                "label": room.get("label"),
-                "capacity": room.get("capacity"),
-                "building": room.get("building"),
-                "floorLabel": room.get("floorLabel"),
-                "floorNumber": room.get("floorNumber"),
-                "isWheelChairAccessible": bool(room.get("isWheelChairAccessible", False)),
-                "bookingType": room.get("bookingType", "standard"),
-                "tags": list(room.get("tags", [])),
-                "audioDeviceName": room.get("audioDeviceName"),
-                "videoDeviceName": room.get("videoDeviceName"),
-                "displayDeviceName": room.get("displayDeviceName"),
-            }
-        )
-    body = {
-        "@odata.context": f"{ctx.graph_url}/$metadata#places/microsoft.graph.room",
-        "value": value,
-    }
-    if offset + size < len(rooms):
-        body["@odata.nextLink"] = link(
-            ctx.graph_url,
-            "/places/microsoft.graph.room",
-            {"$top": req.query.get("$top"), "$skiptoken": encode_token({"o": offset + size})},
-        )
-    return ok(body)

@@ -228,6 +228,11 @@ class TenantState:
         self.codes: dict[str, dict] = {}
         self.refresh_tokens: dict[str, dict] = {}
         self.shares: dict[tuple[str, str], bool] = {}
+        # Mailboxes an application access policy keeps the app out of (403
+        # ErrorAccessDenied on every app-only calendar request; see calendar_handlers).
+        self.app_blocked: set[str] = set()
+        # /users/{id}/mailboxSettings, created with its defaults on first use.
+        self.mailbox_settings: dict[str, dict] = {}
         # Meeting requests, updates and cancellations Outlook sent to attendees.
         self.sent_meeting_mail: list[dict] = []
         # Teams: off for the whole tenant, or for users without a licence (online_meetings).
@@ -488,6 +493,15 @@ class TenantState:
             room=room,
             **extra,
         )
+
+    def update_room(self, room: str, **values) -> dict:
+        """Change a room's Places data (``capacity``, ``building``, ``placesHidden``…)."""
+        with self.lock:
+            record = self._require(room)
+            if record.room is None:
+                raise ValueError(f"not a room: {room}")
+            record.room.update(copy.deepcopy(values))
+            return dict(record.room)
 
     def _public(self, record: UserRecord) -> dict:
         result = copy.deepcopy(record.props)
@@ -784,6 +798,23 @@ class TenantState:
         """Stored events (single instances and series masters) in Graph shape."""
         with self.lock:
             return [e.render() for e in self.mailbox(user).events.values()]
+
+    def block_app(self, user: str, blocked: bool = True) -> None:
+        """Keep the app out of a mailbox (an Exchange application access policy)."""
+        with self.lock:
+            user_id = self._require(user).props["id"]
+            (self.app_blocked.add if blocked else self.app_blocked.discard)(user_id)
+
+    def set_calendar_processing(self, room: str, **rules) -> dict:
+        """Change a room's booking assistant (``room_booking.DEFAULT_PROCESSING`` keys)."""
+        with self.lock:
+            record = self._require(room)
+            if record.room is None:
+                raise ValueError(f"not a room: {room}")
+            current = dict(record.room.get("calendarProcessing") or {})
+            current.update(rules)
+            record.room["calendarProcessing"] = current
+            return current
 
     def share_calendar(self, owner: str, delegate: str, write: bool = True) -> None:
         """Share ``owner``'s calendar with ``delegate`` (delegated *.Shared scopes)."""

@@ -14,6 +14,8 @@ from . import (
     m365_mirror_block,
     m365_outbox,
     m365_subscription,
+    m365_room,
+    m365_room_booking,
     m365_sync_run,
     m365_tenant,
     m365_tenant_permission,

@@ -66,7 +66,12 @@ PUSH_FIELDS = frozenset(
         "recurrence_id",
         "follow_recurrence",
         "m365_teams",
+        "m365_room_ids",
     }
+)
+#: Fields whose change changes the appointment's room bookings.
+ROOM_FIELDS = frozenset(
+    {"m365_room_ids", "start", "stop", "allday", "name", "active", "user_id", "show_as"}
 )
 #: Link types of an Odoo series' occurrences (as opposed to a stand-alone event).
 OCCURRENCE_TYPES = ("occurrence", "exception")
@@ -83,6 +88,15 @@ class CalendarEvent(models.Model):
         string="From Outlook",
         compute="_compute_m365_from_outlook",
         help="This appointment was imported from a Microsoft 365 calendar.",
+    )
+    m365_room_ids = fields.Many2many(
+        "m365.room",
+        string="Rooms",
+        domain="[('mapped', '=', True), ('bookable', '=', True)]",
+        help="Microsoft 365 rooms booked by this appointment, as Outlook books them.",
+    )
+    m365_room_booking_ids = fields.One2many(
+        "m365.room.booking", "calendar_event_id", string="Room bookings", readonly=True
     )
     m365_push_error = fields.Text(
         string="Not sent to Outlook",
@@ -160,6 +174,9 @@ class CalendarEvent(models.Model):
         events = super().create(vals_list)
         if not self._m365_push_disabled():
             events._m365_queue()
+            with_rooms = events.filtered("m365_room_ids")
+            if with_rooms:
+                self.env["m365.room.booking"]._m365_sync_events(with_rooms)
         return events
 
     def write(self, vals):
@@ -174,10 +191,16 @@ class CalendarEvent(models.Model):
             events._m365_queue(single_occurrence=single)
             # A series an event left (split, broken recurrence) changes too.
             (before.exists() - events.recurrence_id)._m365_queue()
+        if not self._m365_push_disabled() and ROOM_FIELDS.intersection(vals):
+            booked = self.exists().filtered(lambda e: e.m365_room_ids or e.m365_room_booking_ids)
+            if booked:
+                self.env["m365.room.booking"]._m365_sync_events(booked)
         return result
 
     def unlink(self):
         entries = [] if self._m365_push_disabled() else self._m365_delete_entries()
+        # Rooms written directly are released (their rows queue with the bookings).
+        self.sudo().m365_room_booking_ids.unlink()
         result = super().unlink()
         self.env["m365.outbox"]._m365_enqueue(entries)
         return result
@@ -228,6 +251,15 @@ class CalendarEvent(models.Model):
             recurrence=recurrence,
             # None leaves a meeting made in Outlook alone; False switches ours off.
             online_meeting=True if self.m365_teams else (False if self.m365_teams_pushed else None),
+            rooms=tuple(
+                Attendee(room.name, room.email)
+                for room in self.sudo().m365_room_ids
+                if room.active and room.mapped
+            ),
+            # The last room removed: ``attendees`` is sent so that the room is released.
+            manage_attendees=bool(
+                self.sudo().m365_room_booking_ids.filtered(lambda b: b.via == "organiser")
+            ),
         )
 
     def _m365_queue(self, single_occurrence=False):
@@ -373,6 +405,12 @@ class CalendarEvent(models.Model):
         if not master:
             return "wait", None
         return "series", master
+
+    def _m365_after_push(self, link, event, created):
+        """The rooms' answers, when Graph already has them (else the room job reads them)."""
+        bookings = self.sudo().m365_room_booking_ids.filtered(lambda b: b.via == "organiser")
+        if bookings:
+            bookings._m365_take_answer({**event.raw, "iCalUId": event.ical_uid})
 
     def _m365_link_values(self, item, event):
         return dict(super()._m365_link_values(item, event), calendar_event_id=self.id)

@@ -66,8 +66,8 @@ FEATURE_FIELDS = {
     # The assignee's calendar is written with the application permission, or else
     # through the assigner's delegated access to a shared calendar.
     "project_export": ("activity_export", "shared_calendars"),
-    # room_sync ("rooms") is not listed: room calendars are not implemented yet, so
-    # the switch is hidden and asks for no permission.
+    # Rooms: the room list (Place.Read.All) and the room calendars (Calendars.ReadWrite).
+    "room_sync": ("rooms",),
 }
 
 
@@ -175,7 +175,25 @@ class M365Tenant(models.Model):
         help="Projects may send the activities of their tasks to the assignee's Outlook "
         "calendar (each project is switched on in its Third-party systems tab).",
     )
-    room_sync = fields.Boolean(string="Room calendars")
+    room_sync = fields.Boolean(
+        string="Room calendars",
+        help="Import the tenant's rooms, show their bookings and let appointments book them.",
+    )
+    room_interval_minutes = fields.Integer(
+        string="Room calendars every (minutes)", default=15, required=True
+    )
+    room_days_ahead = fields.Integer(
+        string="Room bookings: days ahead",
+        default=60,
+        required=True,
+        help="How many days ahead the room calendars are read.",
+    )
+    room_show_titles = fields.Boolean(
+        string="Show booking titles of new rooms",
+        help="New rooms show the titles of their bookings (each room can change it). "
+        "Off: only the time and the organiser are shown.",
+    )
+    room_listed_at = fields.Datetime(string="Rooms listed", readonly=True, copy=False)
     contact_interval_hours = fields.Integer(
         string="Contact sync every (hours)", default=24, required=True
     )

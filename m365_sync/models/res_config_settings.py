@@ -58,6 +58,11 @@ class ResConfigSettings(models.TransientModel):
     m365_personal_sync = fields.Boolean(related=TENANT + "personal_sync", readonly=False)
     m365_project_export = fields.Boolean(related=TENANT + "project_export", readonly=False)
     m365_room_sync = fields.Boolean(related=TENANT + "room_sync", readonly=False)
+    m365_room_interval_minutes = fields.Integer(
+        related=TENANT + "room_interval_minutes", readonly=False
+    )
+    m365_room_days_ahead = fields.Integer(related=TENANT + "room_days_ahead", readonly=False)
+    m365_room_show_titles = fields.Boolean(related=TENANT + "room_show_titles", readonly=False)
     m365_contact_interval_hours = fields.Integer(
         related=TENANT + "contact_interval_hours", readonly=False
     )

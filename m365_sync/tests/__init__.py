@@ -21,6 +21,7 @@ from . import (
     test_personal_pull,
     test_personal_pull_series,
     test_scheduling,
+    test_rooms,
     test_secret_encryption,
     test_security,
     test_sync_run,

@@ -24,9 +24,7 @@ class TestConnection(M365SandboxCase):
         # Calendars.ReadWrite implies the read permission busy time asks for.
         self.assertEqual(rows[("busy_time", "Calendars.ReadBasic.All")], "granted")
         self.assertEqual(rows[("activity_export", "Calendars.ReadWrite")], "granted")
-        self.assertNotIn(
-            ("rooms", "Place.Read.All"), rows, "room calendars are not available: no permission"
-        )
+        self.assertEqual(rows[("rooms", "Place.Read.All")], "granted")
         self.assertIn("User.Read.All", self.tenant.granted_roles)
         notes = {line.permission: line.note for line in self.tenant.permission_ids}
         self.assertEqual(notes["Calendars.ReadBasic.All"], "Included in Calendars.ReadWrite")

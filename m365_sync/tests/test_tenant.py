@@ -99,14 +99,14 @@ class TestTenantSettings(TransactionCase):
         self.assertIn(f"https://login.microsoftonline.com/{GUID}/adminconsent", url)
         self.assertIn(f"client_id={CLIENT}", url)
 
-    def test_views_load_and_hide_rooms(self):
+    def test_views_load_and_show_rooms(self):
         settings = self.env["res.config.settings"].get_view(view_type="form")["arch"]
         self.assertIn('name="m365_contact_sync"', settings)
         self.assertIn('noSaveDialog="1"', settings)
-        self.assertNotIn('name="m365_room_sync"', settings, "room calendars are not available")
+        self.assertIn('name="m365_room_sync"', settings, "rooms are a feature of Settings")
         Tenant = self.env["m365.tenant"]
         form = Tenant.get_view(view_type="form")["arch"]
-        self.assertNotIn('name="room_sync"', form)
+        self.assertIn('name="room_sync"', form)
         self.assertNotIn("statusbar", form)
         self.assertIn('name="personal_days_back"', form)
         self.assertIn('name="personal_notify_managers"', form)

@@ -8,5 +8,6 @@ from . import (
     m365_job_mirror,
     m365_job_outbox,
     m365_job_personal,
+    m365_job_rooms,
     m365_job_subscription,
 )
