@@ -56,8 +56,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..core.timezones import as_utc, iana_to_windows, to_graph_datetime
 from .recurrence import Recurrence, to_graph
-from .rules import teams_fields
 from .rooms import room_attendee
+from .rules import teams_fields
 
 __all__ = [
     "DEFAULT_DURATION",

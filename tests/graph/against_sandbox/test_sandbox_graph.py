@@ -78,7 +78,9 @@ def test_calendar_view_three_pages_utc_slots(sb, app_client):
     assert all(s.start.tzinfo is not None and s.start.utcoffset() == timedelta(0) for s in slots)
     assert sb.log.count(r"/calendarView$", in_batch=False) == 3
     query = sb.log.filter(r"/calendarView$")[0].query
-    assert query["$select"] == "start,end,showAs,categories,isAllDay,sensitivity,type,responseStatus"
+    assert (
+        query["$select"] == "start,end,showAs,categories,isAllDay,sensitivity,type,responseStatus"
+    )
 
 
 def test_immutable_ids_requested_on_writes(sb, app_client):

@@ -47,7 +47,9 @@ class Calendars:
             parts = urlsplit(r["url"])
             mailbox = parts.path.split("/")[2]
             query = parse_qs(parts.query)
-            assert query["$select"] == ["start,end,showAs,categories,isAllDay,sensitivity,type,responseStatus"]
+            assert query["$select"] == [
+                "start,end,showAs,categories,isAllDay,sensitivity,type,responseStatus"
+            ]
             assert "odata.maxpagesize=50" in r["headers"]["Prefer"]
             if mailbox in self.fail:
                 status, code = self.fail[mailbox]
