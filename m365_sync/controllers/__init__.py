@@ -1,1 +1,1 @@
-from . import oauth
+from . import admin_consent, oauth

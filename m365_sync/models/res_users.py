@@ -19,6 +19,13 @@ them and their workload days: they leave Project → Reporting → Workload (rat
 than show as entirely free) until the exclusion is lifted and the next import
 fills their days in again. A change of
 time zone moves their local days, so their workload is recomputed.
+
+A new user whose e-mail (or login) is the address of a contact imported from
+the Microsoft 365 directory gets that contact as their partner instead of a
+second partner of the same name (Odoo would otherwise create one): the person
+exists once, with their directory data. Contact sync does the same the other
+way round for users created before their contact was imported (see
+``m365.job.contacts._m365_adopt_user_partners``).
 """
 
 from odoo import api, fields, models
@@ -36,6 +43,38 @@ class ResUsers(models.Model):
         "Busy time imported so far is deleted and the user no longer appears in the "
         "Workload report; the next import after unticking fills it in again.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("partner_id"):
+                partner = self._m365_directory_partner(vals)
+                if partner:
+                    vals["partner_id"] = partner.id
+        return super().create(vals_list)
+
+    @api.model
+    def _m365_directory_partner(self, vals):
+        """The synchronised contact a new user with these values is, if exactly one."""
+        address = (vals.get("email") or vals.get("login") or "").strip().lower()
+        if "@" not in address:
+            return self.env["res.partner"]
+        company = vals.get("company_id") or self.env.company.id
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [
+                    ("m365_user_id", "!=", False),
+                    ("email_normalized", "=", address),
+                    ("company_id", "in", [False, company]),
+                    ("user_ids", "=", False),
+                ],
+                limit=2,
+            )
+        )
+        partners = partners.with_context(active_test=False).filtered(lambda p: not p.user_ids)
+        return partners if len(partners) == 1 else self.env["res.partner"]
 
     def write(self, vals):
         rezoned = self.filtered(lambda user: "tz" in vals and user.tz != vals["tz"])

@@ -2,6 +2,7 @@ from . import (
     test_activity_export,
     test_activity_lifecycle,
     test_activity_workload,
+    test_admin_consent,
     test_attacker,
     test_busy_import,
     test_busy_security,
