@@ -32,5 +32,10 @@
         "wizard/mail_activity_schedule_views.xml",
         "views/m365_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["m365_sync/static/src/**/*"],
+        "web.assets_unit_tests": ["m365_sync/static/tests/**/*.test.js"],
+        "web.assets_tests": ["m365_sync/static/tests/tours/**/*"],
+    },
     "post_init_hook": "post_init_hook",
 }

@@ -11,6 +11,7 @@ from . import (
     m365_category_rule,
     m365_event_link,
     m365_outbox,
+    m365_resource_overview,
     m365_sync_run,
     m365_tenant,
     m365_tenant_permission,

@@ -71,3 +71,12 @@ def name_people(env, text):
         return f"{name} ({email})" if email and email != name else name
 
     return GUID_RE.sub(person, text)
+
+
+#: Zone names meaning "no time zone chosen" (Odoo's default for users made in Settings).
+UTC_ZONES = frozenset({"", "UTC", "Etc/UTC", "GMT", "Etc/GMT", "Universal", "Zulu", "Etc/Zulu"})
+
+
+def is_utc_zone(tz):
+    """True for a user whose time zone is unset or UTC: their local days are UTC days."""
+    return (tz or "") in UTC_ZONES

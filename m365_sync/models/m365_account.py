@@ -74,6 +74,8 @@ OWNER_WRITABLE = frozenset(
 )
 OWNER_CREATABLE = OWNER_WRITABLE | {"user_id", "tenant_id"}
 MY_ACCOUNTS_URL = "/odoo/action-m365_sync.action_m365_my_accounts"
+#: A failed pull is tried again after this (doubling per failure in a row).
+RETRY_AFTER_FAILURE = timedelta(minutes=5)
 #: A row still not connected this long after it was created is an abandoned sign-in
 #: (a sign-in may take ten minutes, see ``controllers/oauth.py``).
 ABANDONED_AFTER = timedelta(minutes=15)
@@ -809,6 +811,11 @@ class M365Account(models.Model):
         if self.sync_requested or not self.last_sync_start:
             return True
         interval = timedelta(minutes=max(30, self.tenant_id.personal_interval_minutes))
+        if self.state == "error":
+            # A failed account is tried again sooner (5, 10, 20… minutes, at most the
+            # interval): its red "Sync failed" ends within minutes once Microsoft is back.
+            retry = RETRY_AFTER_FAILURE * 2 ** min(max(self.failure_count - 1, 0), 8)
+            interval = min(interval, retry)
         return self.last_sync_start + interval <= now
 
     def _m365_sync(self):
@@ -840,6 +847,7 @@ class M365Account(models.Model):
         else:
             message = self._m365_unexpected(exc)
         notify = reconnect and not self.failure_notified
+        self._m365_forget_sign_in_notice()
         self.write(
             {
                 "state": "reconnect" if reconnect else "error",
@@ -852,6 +860,15 @@ class M365Account(models.Model):
         if notify:
             self._m365_notify_failure(reconnect)
         return message
+
+    def _m365_forget_sign_in_notice(self):
+        """A run of the account has a newer result than the sign-in's notice (its row
+        shows it): an old notice that needs nothing more ("Connected…", "You
+        declined…") is taken down; an error to act on (a change Outlook refused) stays
+        until dismissed."""
+        owner = self.user_id.sudo()
+        if owner.m365_notice and owner.m365_notice_type in ("success", "warning"):
+            owner.write({"m365_notice": False, "m365_notice_type": False})
 
     def _m365_unexpected(self, exc):
         _logger.exception("Microsoft 365 account %s: unexpected error", self.id, exc_info=exc)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.misc import format_datetime
 
 from m365_graph import (
     AUTHORITY_PUBLIC,
@@ -835,7 +836,9 @@ class M365Tenant(models.Model):
             in_use = self.env._(
                 "The secret in use (%(hint)s, saved on %(date)s) is unchanged and still in use.",
                 hint=tenant.client_secret_hint or "…",
-                date=fields.Datetime.to_string(tenant.client_secret_date) or "?",
+                date=format_datetime(self.env, tenant.client_secret_date)
+                if tenant.client_secret_date
+                else "?",
             )
         else:
             in_use = self.env._("No client secret is saved yet.")

@@ -210,7 +210,10 @@ class M365WorkloadDay(models.Model):
                     work = {d: shared_work[d] for d in days}
                 mode = modes.get(user.company_id.id, "exact")
                 hours = busy_by_day(work, tz, busy.get(user.id, ()), mode)
-                planned_hours = planned_by_day(work, tz, planned.get(user.id, ()), mode)
+                # Planned time inside an Outlook meeting is booked once (the meeting).
+                planned_hours = planned_by_day(
+                    work, tz, planned.get(user.id, ()), mode, busy.get(user.id, ())
+                )
                 for day in days:
                     capacity = round(sum((e - s).total_seconds() for s, e in work[day]) / 3600, 4)
                     values = {

@@ -30,6 +30,8 @@ way round for users created before their contact was imported (see
 
 from odoo import api, fields, models
 
+from .common import is_utc_zone
+
 #: The OAuth outcome left on a user: readable by that user and administrators only.
 NOTICE_FIELDS = frozenset({"m365_notice", "m365_notice_type"})
 
@@ -104,6 +106,13 @@ class ResUsers(models.Model):
         string="Personal calendar sync available", compute="_compute_m365_personal_sync"
     )
     m365_ms_calendar_conflict = fields.Boolean(compute="_compute_m365_ms_calendar_conflict")
+    m365_tz_utc = fields.Boolean(
+        string="Time zone not set",
+        compute="_compute_m365_tz_utc",
+        help="The user's time zone is empty or UTC (the default for users created in "
+        "Settings): workload days and the start of activities sent to Outlook are counted "
+        "in UTC, hours away from their working day.",
+    )
 
     @property
     def SELF_READABLE_FIELDS(self):
@@ -114,6 +123,7 @@ class ResUsers(models.Model):
             "m365_notice_type",
             "m365_personal_sync",
             "m365_ms_calendar_conflict",
+            "m365_tz_utc",
         ]
 
     def _has_field_access(self, field, operation):
@@ -128,6 +138,11 @@ class ResUsers(models.Model):
     def _compute_m365_personal_sync(self):
         for user in self:
             user.m365_personal_sync = bool(user.sudo().company_id.m365_tenant_id.personal_sync)
+
+    @api.depends("tz")
+    def _compute_m365_tz_utc(self):
+        for user in self:
+            user.m365_tz_utc = is_utc_zone(user.tz)
 
     @api.depends("m365_account_ids.direction")
     def _compute_m365_ms_calendar_conflict(self):

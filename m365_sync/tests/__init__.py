@@ -23,5 +23,6 @@ from . import (
     test_security,
     test_sync_run,
     test_tenant,
+    test_ux,
     test_workload,
 )

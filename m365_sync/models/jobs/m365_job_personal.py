@@ -146,6 +146,7 @@ class M365JobPersonal(models.AbstractModel):
             account._m365_sync_failed(exc)
             return
         keeper.persist()
+        account._m365_forget_sign_in_notice()
         account.write(
             {
                 "state": "connected",
