@@ -129,7 +129,10 @@ class M365ResourceOverview(models.AbstractModel):
             "scale": scale,
             "span": span,
             "columns": [
-                {k: v for k, v in column.items() if k not in ("first", "last")}
+                {
+                    **{k: v for k, v in column.items() if k not in ("first", "last")},
+                    "until": fields.Date.to_string(column["last"]),
+                }
                 for column in columns
             ],
             "rows": rows,

@@ -19,6 +19,7 @@ from . import (
     test_personal_cron,
     test_personal_pull,
     test_personal_pull_series,
+    test_resource_overview,
     test_secret_encryption,
     test_security,
     test_sync_run,
