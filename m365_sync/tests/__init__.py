@@ -24,6 +24,7 @@ from . import (
     test_security,
     test_sync_run,
     test_tenant,
+    test_tours,
     test_ux,
     test_workload,
 )
