@@ -7,6 +7,7 @@ and reaching PostgreSQL).
 """
 
 import os
+import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -15,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_demo(tmp_path, **env):
-    return subprocess.run(
-        ["bash", str(ROOT / "tools" / "demo.sh")],
+    return subprocess.run(  # noqa: S603 — our own script, fixed arguments
+        [shutil.which("bash") or "/bin/bash", str(ROOT / "tools" / "demo.sh")],
         env={**os.environ, "M365_DEMO_DB": "m365_demo_never_created", **env},
         cwd=tmp_path,
         capture_output=True,
