@@ -98,7 +98,7 @@ async def shoot(async_playwright, chromium, args):
         browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = await browser.new_page(viewport={"width": 1440, "height": 900}, locale="en-US")
         try:
-            await page.goto(f"{args.url}/web/login?db={args.db}", wait_until="networkidle")
+            await page.goto(f"{args.url}/web/login?db={args.db}", wait_until="load")
         except Exception as exc:  # any failure to reach the demo
             print(
                 f"screenshots: {args.url} does not answer ({exc}); run make demo", file=sys.stderr
@@ -109,7 +109,7 @@ async def shoot(async_playwright, chromium, args):
         await page.click("button[type='submit']")
         await page.wait_for_url("**/odoo**", timeout=30000)
         for name, path, ready, frame in SHOTS:
-            await page.goto(f"{args.url}{path}", wait_until="networkidle")
+            await page.goto(f"{args.url}{path}", wait_until="load")
             await page.wait_for_selector(ready, timeout=30000)
             if name == "activity_in_outlook.png":
                 # The demo's task of the exporting project, with its activities in the chatter.
@@ -117,6 +117,7 @@ async def shoot(async_playwright, chromium, args):
                     f".o_kanban_record:has-text('{DEMO_TASK}'), tr:has-text('{DEMO_TASK}')"
                 )
                 await page.wait_for_selector(".o-m365-Activity-outlook", timeout=30000)
+            await page.mouse.move(0, 899)  # no tooltip in the picture
             await page.wait_for_timeout(800)  # animations and lazy fields settle
             if frame:
                 target = page.locator(frame).first

@@ -179,7 +179,9 @@ class MailActivity(models.Model):
                 state = "exported"
                 text = self.env._(
                     "In Outlook (last sent %(when)s).",
-                    when=format_datetime(self.env, link[:1].synced_at) if link else "",
+                    when=format_datetime(self.env, link[:1].synced_at, dt_format="short")
+                    if link
+                    else "",
                 )
             activity.m365_export_state = state
             activity.m365_export_status = text
