@@ -5,7 +5,9 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
+from ..models.common import name_people
 from .common import ADELE, M365SandboxCase, PersonalSyncMixin
+from .outbox_common import OutboxMixin
 from .test_personal_pull import at
 
 
@@ -62,3 +64,44 @@ class TestScreens(PersonalSyncMixin, M365SandboxCase):
         arch = self.env.ref("m365_sync.res_users_view_form_m365_accounts").arch
         self.assertIn("m365_tz_utc", arch)
         self.assertIn("No Microsoft 365 account connected yet", arch)
+
+    def test_the_accounts_page_keeps_its_address_on_reload(self):
+        # The page is a server action: with a path of its own, its address (and a
+        # reload, or a new tab) runs it again instead of opening res.users/<id>.
+        action = self.env.ref("m365_sync.action_m365_my_accounts")
+        self.assertEqual(action.path, "my-microsoft-365-accounts")
+        page = action.with_user(self.user).run()
+        self.assertEqual(page["res_id"], self.user.id)
+        self.assertEqual(
+            page["views"][0][0], self.env.ref("m365_sync.res_users_view_form_m365_accounts").id
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestAppointmentStatusAndNames(OutboxMixin, M365SandboxCase):
+    def test_an_appointment_always_says_where_it_stands_with_outlook(self):
+        event = self.appointment("Budget review")
+        self.assertIn("Waiting to be sent to Outlook", event.m365_sync_status)
+        self.drain()
+        event.invalidate_recordset()
+        self.assertIn(f"In Outlook ({ADELE}), last sent", event.m365_sync_status)
+        alone = self.appointment("Private note", user=self.other_user)
+        self.assertEqual(alone.m365_sync_status, "Not synchronised with Outlook.")
+        arch = self.env.ref("m365_sync.calendar_event_view_form_m365").arch
+        self.assertIn('name="m365_sync_status"', arch)
+
+    def test_errors_name_people_not_graph_ids(self):
+        graph_id = self.account.graph_user_id
+        request_id = "3196a826-17f2-4989-a357-230e5c36211a"
+        text = f"Reading the calendar of {graph_id} failed (request-id {request_id})"
+        named = name_people(self.env, text)
+        self.assertIn(f"the calendar of {self.user.name} ({ADELE})", named)
+        self.assertIn(request_id, named, "other ids stay for support")
+        partner = self.env["res.partner"].create(
+            {"name": "Megan Bowen", "email": "megan@contoso.example", "m365_user_id": request_id}
+        )
+        self.assertIn("Megan Bowen (megan@contoso.example)", name_people(self.env, text))
+        run = self.env["m365.sync.run"]._m365_start("outbox", tenant=self.tenant)
+        run._m365_fail(text)
+        self.assertNotIn(graph_id, run.message)
+        self.assertIn(partner.name, run.message)
