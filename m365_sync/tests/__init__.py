@@ -11,6 +11,7 @@ from . import (
     test_contacts,
     test_graph_outage,
     test_jobs,
+    test_js,
     test_oauth,
     test_outbox,
     test_outbox_faults,
