@@ -6,7 +6,7 @@ VENV ?= .venv
 ODOO_SRC ?= /opt/odoo19
 export ODOO_SRC VENV PYTHON
 
-.PHONY: help venv test test-pure test-odoo test-pytest-odoo bench bench-odoo demo lint format readme clean
+.PHONY: help venv test test-pure test-odoo test-pytest-odoo bench bench-odoo demo lint format readme pot screenshots clean
 
 help:
 	@echo "make test   - virtualenv, pure suites, Odoo suites (when Odoo is at \$$ODOO_SRC)"
@@ -15,6 +15,8 @@ help:
 	@echo "make bench  - Graph client benchmarks against the sandbox with simulated latency"
 	@echo "make bench-odoo - feature benchmarks through Odoo (scratch databases; needs Odoo)"
 	@echo "make lint   - ruff (check + format), pylint-odoo, addon README up to date"
+	@echo "make pot    - regenerate i18n/*.pot from a scratch database (needs Odoo)"
+	@echo "make screenshots - README screenshots (docs/screenshots/) from a demo database (Chromium)"
 
 venv:
 	@tools/venv.sh
@@ -48,6 +50,16 @@ lint: venv
 
 readme:
 	$(VENV)/bin/python tools/addon_readme.py
+
+pot: venv
+	@tools/pot.sh
+
+# Playwright wants a newer greenlet than Odoo pins, so it is not in
+# requirements-test.txt: installed here without dependencies (its asyncio API,
+# which tools/screenshots.py uses, needs only pyee).
+screenshots: venv
+	$(VENV)/bin/python -m pip install -q --no-deps -r requirements-screenshots.txt
+	$(VENV)/bin/python tools/screenshots.py
 
 format: venv
 	$(VENV)/bin/ruff format .

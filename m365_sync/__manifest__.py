@@ -40,8 +40,9 @@
         "views/m365_subscription_views.xml",
     ],
     "assets": {
-        "web.assets_backend": ["m365_sync/static/src/availability/*"],
-        "web.assets_tests": ["m365_sync/static/tests/tours/*"],
+        "web.assets_backend": ["m365_sync/static/src/**/*"],
+        "web.assets_unit_tests": ["m365_sync/static/tests/**/*.test.js"],
+        "web.assets_tests": ["m365_sync/static/tests/tours/**/*"],
     },
     "post_init_hook": "post_init_hook",
 }

@@ -18,9 +18,22 @@ mkdir -p "$state"
 if [ ! -x "$ODOO_SRC/odoo-bin" ]; then
   cat >&2 <<MSG
 make demo: no Odoo 19 source at $ODOO_SRC (odoo-bin not found).
-  The demo needs Odoo 19 Community: put its source tree (odoo-bin, odoo/,
-  addons/, requirements.txt) at /opt/odoo19 or set ODOO_SRC to where it is,
-  and have PostgreSQL listening on 127.0.0.1:5432.
+  The demo needs Odoo 19 Community. Next step: get Odoo's official source there,
+    git clone --depth 1 -b 19.0 https://github.com/odoo/odoo $ODOO_SRC
+  (or unpack the nightly source package from https://nightly.odoo.com/19.0/nightly/src/),
+  or set ODOO_SRC to where it is; then run make demo again.
+MSG
+  exit 1
+fi
+if ! command -v psql >/dev/null 2>&1 ||
+   ! { psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U postgres -d postgres -tAc "SELECT 1" >/dev/null 2>&1 ||
+       psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U "${ODOO_DB_USER:-odoo}" -d postgres -tAc "SELECT 1" >/dev/null 2>&1; }; then
+  cat >&2 <<MSG
+make demo: PostgreSQL is not reachable on ${PGHOST:-127.0.0.1}:${PGPORT:-5432} (or psql is missing).
+  Next step: install and start it, e.g. on Debian/Ubuntu
+    sudo apt-get install postgresql
+  and allow local TCP logins ("host all all 127.0.0.1/32 trust" in pg_hba.conf,
+  then restart PostgreSQL); then run make demo again.
 MSG
   exit 1
 fi

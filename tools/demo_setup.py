@@ -3,6 +3,7 @@ running sandbox (details in the JSON file the sandbox wrote), switch on the
 features that exist and run each once. Prints lines starting with "demo".
 Idempotent: re-running rewrites the same configuration."""
 
+import datetime
 import json
 import os
 
@@ -83,4 +84,38 @@ if not tenant.category_rule_ids:
 # One run per busy-time shard (one shard per 250 covered users by default).
 for run in env["m365.job.busy"]._m365_import_busy(tenant) or []:
     print(f"demo: busy time: {run.state}; " + " ".join((run.message or "").splitlines()))
+env.cr.commit()
+
+# A project that sends its activities to Outlook, with a task and two planned
+# activities (what the resource overview, the chatter and the README screenshots show).
+Project = env["project.project"]
+project = Project.search([("name", "=", "Office move")], limit=1) or Project.create(
+    {"name": "Office move", "m365_export": True, "user_id": env.ref("base.user_admin").id}
+)
+adele = Users.search([("login", "=", f"adele.vance@{domain}")], limit=1)
+task = env["project.task"].search([("project_id", "=", project.id)], limit=1) or env[
+    "project.task"
+].create({"name": "Plan the new desks", "project_id": project.id, "user_ids": [(6, 0, adele.ids)]})
+if adele and not env["mail.activity"].search(
+    [("res_model", "=", "project.task"), ("res_id", "=", task.id)]
+):
+    today = datetime.date.today()
+    monday = today - datetime.timedelta(days=today.weekday())
+    for offset, hour, summary in ((1, 9, "Measure the rooms"), (3, 13, "Order the desks")):
+        day = monday + datetime.timedelta(days=offset)
+        env["mail.activity"].create(
+            {
+                "res_model_id": env["ir.model"]._get_id("project.task"),
+                "res_id": task.id,
+                "activity_type_id": env.ref("mail.mail_activity_data_todo").id,
+                "summary": summary,
+                "user_id": adele.id,
+                "date_deadline": day + datetime.timedelta(days=2),
+                # 09:00 / 13:00 in Berlin (UTC+1 in winter, +2 in summer: close enough here)
+                "m365_planned_start": datetime.datetime.combine(day, datetime.time(hour - 1)),
+                "m365_planned_duration": 2.0,
+            }
+        )
+env["m365.job.outbox"]._m365_cron()
+print(f"demo: project {project.name}: task “{task.name}”, its activities sent to Outlook")
 env.cr.commit()

@@ -384,7 +384,11 @@ def transient_from_exception(
     attempts: int = 0,
     maybe_applied: bool = False,
 ) -> Transient:
-    """Plain words for a time-out or a connection that could not be made or was dropped."""
+    """Plain words for a time-out or a connection that could not be made or was dropped.
+
+    Every message names the one time-out the caller configured (Settings → HTTP
+    time-out in the addon) the same way: "within N s (the HTTP time-out)".
+    """
     import requests  # local: keeps this module importable without requests for docs
 
     connect_t, read_t = (timeout if isinstance(timeout, tuple) else (timeout, timeout)) or (
@@ -393,10 +397,10 @@ def transient_from_exception(
     )
     tries = f" (after {attempts} attempts)" if attempts else ""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        msg = f"{what}: could not reach {host} within {connect_t:g} s{tries}."
+        msg = f"{what}: could not reach {host} within {connect_t:g} s (the HTTP time-out){tries}."
         limit = connect_t
     elif isinstance(exc, requests.exceptions.ReadTimeout):
-        msg = f"{what}: {host} did not answer within {read_t:g} s{tries}."
+        msg = f"{what}: {host} did not answer within {read_t:g} s (the HTTP time-out){tries}."
         limit = read_t
     elif isinstance(exc, requests.exceptions.SSLError):
         msg = (
@@ -406,7 +410,7 @@ def transient_from_exception(
         limit = connect_t
     else:
         limit = connect_t
-        wait = f" (time-out {connect_t:g} s)" if connect_t else ""
+        wait = f" (HTTP time-out {connect_t:g} s)" if connect_t else ""
         msg = f"{what}: the connection to {host} failed or was dropped{wait}{tries}."
     if maybe_applied:
         msg += " The request may have been applied before the connection dropped."

@@ -595,6 +595,7 @@ def planned_by_day(
     zone: str | tzinfo | None,
     planned: Iterable[Interval],
     mode: str,
+    busy: Iterable[BusyInterval] = (),
 ) -> dict[date, float]:
     """Planned hours of each day of ``work``: Odoo activities with a planned time.
 
@@ -603,14 +604,32 @@ def planned_by_day(
     working start, so several of them overlap by construction). Each one counts the
     way busy time does in ``mode``: ``exact`` only inside working time, ``daily``
     in full on the local day(s) it covers.
+
+    ``busy``: the day's Outlook busy time (what :func:`busy_by_day` counts). The
+    part of an activity that lies in it is already booked — the person cannot do
+    the work during the meeting — so it is left out here: planned + busy counts an
+    overlap once, as overlapping appointments do.
     """
     if mode not in MODES:
         raise ValueError(f"unknown calculation mode {mode!r}; expected one of {MODES}")
     tz = _as_zone(zone)
     items = [(as_utc(start), as_utc(end)) for start, end in planned if as_utc(end) > as_utc(start)]
+    timed: list[Interval] = []
+    all_day_dates: set[date] = set()
+    for item in busy:
+        if item.all_day:
+            all_day_dates.update(slot_days(item.start, item.end, True, tz))
+        else:
+            timed.append((as_utc(item.start), as_utc(item.end)))
+    timed = union(timed)
     out: dict[date, float] = {}
     for day, day_work in work.items():
         low, high = day_bounds(day, tz)
+        # What Outlook already books that day: its timed busy time, and an all-day
+        # appointment's working hours.
+        booked = union(
+            intersect(timed, [(low, high)]) + (list(day_work) if day in all_day_dates else [])
+        )
         total = 0.0
         for start, end in items:
             if end <= low or start >= high:
@@ -619,7 +638,7 @@ def planned_by_day(
                 spans = intersect([(start, end)], list(day_work))
             else:
                 spans = [(max(start, low), min(end, high))]
-            total += hours(spans)
+            total += hours(subtract(spans, booked) if booked else spans)
         out[day] = round(total, HOUR_DECIMALS)
     return out
 

@@ -8,8 +8,15 @@
   app's granted application permissions), ``authorization_code`` with PKCE
   and a ``nonce`` in the id token, ``refresh_token`` with rotation (a used
   refresh token stops working);
-* ``/{tenant}/adminconsent``: grants the app's requested application
-  permissions and redirects with ``admin_consent=True``.
+* ``/{tenant}/adminconsent`` (and ``/{tenant}/v2.0/adminconsent``): as
+  Microsoft's admin-consent endpoint ("Admin consent on the Microsoft identity
+  platform", https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent,
+  and "Grant tenant-wide admin consent to an application",
+  https://learn.microsoft.com/en-us/entra/identity/enterprise-apps/grant-admin-consent):
+  ``redirect_uri`` is required and must match one registered on the app, else
+  the page shows AADSTS50011 and redirects nowhere; granted, it redirects to
+  the redirect URI with ``admin_consent=True&tenant=<tenant id>&state=…``;
+  cancelled, with ``error=access_denied&error_description=AADSTS65004: …&state=…``.
 
 The tenant segment may be the tenant id, a verified domain, ``organizations``
 or ``common``. Errors use the platform's shape (``error``,

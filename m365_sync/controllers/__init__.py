@@ -1,1 +1,1 @@
-from . import oauth, webhook
+from . import admin_consent, oauth, webhook

@@ -104,7 +104,9 @@ class M365OAuthController(http.Controller):
                 config,
                 self._redirect_uri(),
                 scopes=account._m365_consent_scopes(),
-                login_hint=account.email or None,
+                # Microsoft pre-fills the sign-in: the mailbox of a connected account,
+                # else the user's e-mail in Odoo (usually their work address).
+                login_hint=account.email or env.user.email or None,
                 response_mode="query",
             )
         except (GraphError, UserError, ValueError) as exc:

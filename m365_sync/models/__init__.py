@@ -13,6 +13,7 @@ from . import (
     m365_event_link,
     m365_mirror_block,
     m365_outbox,
+    m365_resource_overview,
     m365_room,
     m365_room_booking,
     m365_subscription,

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
+from odoo.tools.misc import format_datetime
 
 from m365_graph import Appointment, Attendee, build_payload, map_event
 from m365_graph.core.errors import BadResponse
@@ -75,6 +76,10 @@ ROOM_FIELDS = frozenset(
 )
 #: Link types of an Odoo series' occurrences (as opposed to a stand-alone event).
 OCCURRENCE_TYPES = ("occurrence", "exception")
+
+
+#: Sorts links never synchronised first.
+EPOCH = datetime(1970, 1, 1)
 
 
 class CalendarEvent(models.Model):
@@ -139,6 +144,61 @@ class CalendarEvent(models.Model):
                 event.user_id or self.env.user,
                 exclude=event._origin,
             )
+
+    m365_sync_status = fields.Char(
+        string="Outlook",
+        compute="_compute_m365_sync_status",
+        help="Where this appointment stands with Outlook: imported from it, sent to it, "
+        "waiting to be sent, or not synchronised.",
+    )
+
+    def _compute_m365_sync_status(self):
+        """One line, always shown on the form (not only when a push failed)."""
+        ids = [event.id for event in self if isinstance(event.id, int)]
+        links = self.env["m365.event.link"].sudo().search([("calendar_event_id", "in", ids)])
+        by_event = links.grouped("calendar_event_id")
+        waiting = set(
+            self.env["m365.outbox"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "calendar.event"),
+                    ("res_id", "in", ids),
+                    ("state", "=", "pending"),
+                ]
+            )
+            .mapped("res_id")
+        )
+        tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        for event in self:
+            mine = by_event.get(event, self.env["m365.event.link"])
+            link = mine.sorted(lambda found: found.synced_at or EPOCH)[-1:]
+            where = ", ".join(
+                sorted({found.account_id.email or found.mailbox or "" for found in mine} - {""})
+            )
+            if event.m365_push_error:
+                status = self.env._("Not in Outlook: see the warning above.")
+            elif event.id in waiting:
+                status = self.env._("Waiting to be sent to Outlook (usually within a minute).")
+            elif link and link.origin == "outlook":
+                status = self.env._(
+                    "From Outlook (%(where)s), last synchronised %(when)s.",
+                    where=where,
+                    when=format_datetime(self.env, link.synced_at, tz=tz, dt_format="short")
+                    if link.synced_at
+                    else "?",
+                )
+            elif link:
+                status = self.env._(
+                    "In Outlook (%(where)s), last sent %(when)s.",
+                    where=where,
+                    when=format_datetime(self.env, link.synced_at, tz=tz, dt_format="short")
+                    if link.synced_at
+                    else "?",
+                )
+            else:
+                status = self.env._("Not synchronised with Outlook.")
+            event.m365_sync_status = status
 
     def _compute_m365_from_outlook(self):
         linked = set(

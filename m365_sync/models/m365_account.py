@@ -61,7 +61,7 @@ from m365_graph.sync.personal import (
     has_shared_write,
 )
 
-from .common import DIRECTIONS
+from .common import DIRECTIONS, name_people
 from .m365_secret_mixin import EncryptedText
 
 _logger = logging.getLogger(__name__)
@@ -81,6 +81,8 @@ OWNER_WRITABLE = frozenset(
 )
 OWNER_CREATABLE = OWNER_WRITABLE | {"user_id", "tenant_id"}
 MY_ACCOUNTS_URL = "/odoo/action-m365_sync.action_m365_my_accounts"
+#: A failed pull is tried again after this (doubling per failure in a row).
+RETRY_AFTER_FAILURE = timedelta(minutes=5)
 #: A row still not connected this long after it was created is an abandoned sign-in
 #: (a sign-in may take ten minutes, see ``controllers/oauth.py``).
 ABANDONED_AFTER = timedelta(minutes=15)
@@ -234,6 +236,8 @@ class M365Account(models.Model):
     #: failure streak, which counts only the runs started after it.
     signed_in_ts = fields.Float(readonly=True, copy=False)
     sync_requested = fields.Boolean(readonly=True, copy=False)
+    #: "Sync now" was pressed: the owner is told the result on Odoo's bus when it is done.
+    sync_notify = fields.Boolean(readonly=True, copy=False)
     delta_link = fields.Char(readonly=True, copy=False, groups="base.group_system")
     resume_link = fields.Char(readonly=True, copy=False, groups="base.group_system")
     window_start = fields.Datetime(readonly=True, copy=False)
@@ -514,7 +518,7 @@ class M365Account(models.Model):
         return {"type": "ir.actions.act_url", "url": url, "target": "self"}
 
     def action_sync_now(self):
-        """Pull this account's calendar at once (the scheduled job does the same)."""
+        """Pull this account's calendar now, in the background (the scheduled job's unit)."""
         self.ensure_one()
         self.check_access("write")
         if self.state in ("new", "reconnect"):
@@ -537,35 +541,51 @@ class M365Account(models.Model):
             raise UserError(
                 self.env._("Personal calendar sync is switched off by your administrator.")
             )
-        # A clean context: the form's (active_model, default_*) must not leak into the
-        # records the sync creates.
-        account = self.with_env(self.env(context={"lang": self.env.lang}, su=True))
-        outcome = account._m365_sync()
-        if outcome is None:
-            raise UserError(
-                self.env._(
-                    "A synchronisation of %(account)s is running right now; try again in a minute.",
-                    account=self.display_name,
-                )
-            )
-        if outcome:
-            title = self.env._("%(account)s synchronised", account=self.display_name)
-            message = account.last_sync_summary or self.env._("Done.")
-        else:
-            title = self.env._("Synchronising %(account)s failed", account=self.display_name)
-            message = account.last_error or ""
+        # The pull runs in the background (the personal job's cron, triggered now): the
+        # page never waits for Microsoft, and the owner is told the result on the bus.
+        self.sudo().write({"sync_requested": True, "sync_notify": True})
+        self._m365_trigger_cron()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": title,
-                "message": message,
-                "type": "success" if outcome else "danger",
-                "sticky": not outcome,
-                # The rows show the new result (a dialog closes, as after any button).
+                "title": self.env._("Synchronising %(account)s", account=self.display_name),
+                "message": self.env._(
+                    "Started in the background, usually done within a minute. You get a "
+                    "notification when it is done; its run is listed in %s."
+                ),
+                "links": [
+                    {
+                        "label": self.env._("Sync runs"),
+                        "url": "/odoo/action-m365_sync.action_m365_sync_run",
+                    }
+                ],
+                "type": "info",
+                "sticky": False,
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _m365_tell_sync_result(self, run):
+        """The owner pressed Sync now: the result of the run, on Odoo's bus."""
+        self.ensure_one()
+        self.sync_notify = False
+        done = run.state == "done"
+        if done:
+            title = self.env._("%(account)s synchronised", account=self.display_name)
+            message = self.last_sync_summary or run.message or self.env._("Done.")
+        else:
+            title = self.env._("Synchronising %(account)s failed", account=self.display_name)
+            message = self.last_error or run.message or ""
+        self.user_id._bus_send(
+            "simple_notification",
+            {
+                "title": title,
+                "message": message,
+                "type": "success" if done else "danger",
+                "sticky": not done,
+            },
+        )
 
     def action_pause(self):
         """Direction None: nothing is synchronised, the account and its sign-in are kept."""
@@ -806,7 +826,13 @@ class M365Account(models.Model):
         minutes = max(30, self.tenant_id.personal_interval_minutes)
         # Change notifications active: the scheduled pull is only the safety net.
         minutes = self.tenant_id._m365_poll_minutes(minutes, "personal", account=self)
-        return self.last_sync_start + timedelta(minutes=minutes) <= now
+        interval = timedelta(minutes=minutes)
+        if self.state == "error":
+            # A failed account is tried again sooner (5, 10, 20… minutes, at most the
+            # interval): its red "Sync failed" ends within minutes once Microsoft is back.
+            retry = RETRY_AFTER_FAILURE * 2 ** min(max(self.failure_count - 1, 0), 8)
+            interval = min(interval, retry)
+        return self.last_sync_start + interval <= now
 
     def _m365_sync(self):
         """Pull this account once (``m365.job.personal``, the unit the cron runs).
@@ -832,10 +858,12 @@ class M365Account(models.Model):
         self.ensure_one()
         reconnect = isinstance(exc, ReconnectNeeded)
         if isinstance(exc, (GraphError, UserError)):
-            message = str(exc)  # plain words already (Graph, or the configuration)
+            # Plain words already (Graph, or the configuration); ids become people.
+            message = name_people(self.env, str(exc))
         else:
             message = self._m365_unexpected(exc)
         notify = reconnect and not self.failure_notified
+        self._m365_forget_sign_in_notice()
         self.write(
             {
                 "state": "reconnect" if reconnect else "error",
@@ -848,6 +876,15 @@ class M365Account(models.Model):
         if notify:
             self._m365_notify_failure(reconnect)
         return message
+
+    def _m365_forget_sign_in_notice(self):
+        """A run of the account has a newer result than the sign-in's notice (its row
+        shows it): an old notice that needs nothing more ("Connected…", "You
+        declined…") is taken down; an error to act on (a change Outlook refused) stays
+        until dismissed."""
+        owner = self.user_id.sudo()
+        if owner.m365_notice and owner.m365_notice_type in ("success", "warning"):
+            owner.write({"m365_notice": False, "m365_notice_type": False})
 
     def _m365_unexpected(self, exc):
         _logger.exception("Microsoft 365 account %s: unexpected error", self.id, exc_info=exc)

@@ -65,7 +65,7 @@ from m365_graph.resources.series import read_instances
 from m365_graph.sync.outbox import FAIL, RETRY, WAIT_ACCOUNT, WAIT_GRAPH
 from m365_graph.sync.rules import meeting_kept
 
-from .common import aware_utc, naive_utc
+from .common import aware_utc, naive_utc, name_people
 
 _logger = logging.getLogger(__name__)
 
@@ -386,7 +386,7 @@ class M365Outbox(models.Model):
     def _m365_failed(self, error, kind, retry_after=None):
         """Record a failure: back off, wait for the user, or fail (and tell the owner)."""
         now = fields.Datetime.now()
-        message = str(error)
+        message = name_people(self.env, str(error))
         newly_failed = self.browse()
         for item in self:
             if kind == WAIT_ACCOUNT:

@@ -20,6 +20,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import format_datetime
 
+from .common import name_people
+
 _logger = logging.getLogger(__name__)
 
 RETENTION_PARAM = "m365_sync.run_retention_days"
@@ -197,7 +199,7 @@ class M365SyncRun(models.Model):
                 "state": "failed",
                 "end": fields.Datetime.now(),
                 "end_ts": time.time(),
-                "message": str(error),
+                "message": name_people(self.env, str(error)),
             }
         )
 

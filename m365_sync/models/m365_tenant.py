@@ -12,11 +12,13 @@ from this record (:meth:`_m365_graph_client`) and asks it for typed results.
 
 import logging
 import re
+import secrets
 import time
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.misc import format_datetime
 
 from m365_graph import (
     AUTHORITY_PUBLIC,
@@ -33,6 +35,13 @@ from m365_graph.identity.permissions import admin_consent_url
 from .m365_secret_mixin import EncryptedChar
 
 _logger = logging.getLogger(__name__)
+
+#: Microsoft's admin-consent page answers here (a redirect URI of the app registration).
+ADMIN_CONSENT_PATH = "/m365_sync/admin_consent/callback"
+#: Seconds an administrator has to answer the admin-consent page.
+ADMIN_CONSENT_LIFETIME = 1800
+#: Settings → Microsoft 365 → Permissions (the consent and test results).
+SETTINGS_URL = "/odoo/settings#m365_permissions"
 
 
 def https_url_problem(url):
@@ -163,7 +172,9 @@ class M365Tenant(models.Model):
         groups="base.group_system",
         string="HTTP time-out (s)",
         default=30,
-        help="How long to wait for Microsoft to answer one request.",
+        help="How long to wait for Microsoft to accept a connection and to answer one "
+        "request (each try). Every job and Test connection use this one value; Test "
+        "connection and Sync now run in the background, so no screen waits for it.",
     )
 
     # Feature switches and their schedules.
@@ -351,6 +362,26 @@ class M365Tenant(models.Model):
     )
     notifications_active = fields.Boolean(compute="_compute_notifications_status")
     notifications_status = fields.Char(compute="_compute_notifications_status")
+    # Test connection runs in the background (it may wait for Microsoft up to the
+    # HTTP time-out per request): who asked, to tell them the result on the bus.
+    test_requested_by = fields.Many2one(
+        "res.users", readonly=True, copy=False, groups="base.group_system", ondelete="set null"
+    )
+    # The last answer of Microsoft's admin-consent page (/m365_sync/admin_consent/callback).
+    admin_consent_state = fields.Selection(
+        [("granted", "Granted"), ("refused", "Not granted")],
+        string="Admin consent",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+    )
+    admin_consent_date = fields.Datetime(
+        string="Admin consent answered on", readonly=True, copy=False, groups="base.group_system"
+    )
+    admin_consent_message = fields.Text(
+        string="Admin consent result", readonly=True, copy=False, groups="base.group_system"
+    )
+    admin_consent_nonce = fields.Char(readonly=True, copy=False, groups="base.group_system")
 
     _company_uniq = models.Constraint(
         "UNIQUE(company_id)", "A company is connected to one Microsoft 365 tenant only."
@@ -419,10 +450,19 @@ class M365Tenant(models.Model):
     def _compute_admin_consent_url(self):
         for tenant in self:
             tenant.admin_consent_url = (
-                admin_consent_url(tenant.authority_host, tenant.azure_tenant, tenant.client_id)
+                admin_consent_url(
+                    tenant.authority_host,
+                    tenant.azure_tenant,
+                    tenant.client_id,
+                    redirect_uri=tenant._m365_admin_consent_redirect_uri(),
+                )
                 if tenant.azure_tenant and tenant.client_id and tenant.authority_host
                 else False
             )
+
+    def _m365_admin_consent_redirect_uri(self):
+        """Where Microsoft's admin-consent page sends the administrator back to."""
+        return self.get_base_url().rstrip("/") + ADMIN_CONSENT_PATH
 
     @api.depends("azure_tenant", "client_id")
     def _compute_is_configured(self):
@@ -595,8 +635,9 @@ class M365Tenant(models.Model):
     def _m365_config(self):
         """The tenant as an ``m365_graph.TenantConfig`` (holds the secret: never log it)."""
         params = self._m365_connection_params()
-        timeout = params.pop("timeout")
-        return TenantConfig(**params, timeout=(min(timeout, 10.0), timeout))
+        # One time-out, the Settings value, for connecting and for each answer: every
+        # job, button and message names the same number (Test connection included).
+        return TenantConfig(**params)
 
     def _m365_graph_client(self, token_provider=None):
         """An app-only GraphClient for this tenant (client-credentials flow).
@@ -670,13 +711,180 @@ class M365Tenant(models.Model):
         kind = "success" if self.connection_state == "ok" else "warning"
         return self._m365_notify(message, kind)
 
+    # ------------------------------------------------------------------
+    # Admin consent (Settings → Grant admin consent)
+    # ------------------------------------------------------------------
+    def action_m365_admin_consent(self):
+        """Send the administrator to Microsoft's admin-consent page for this app.
+
+        Microsoft answers on the app's redirect URI ``/m365_sync/admin_consent/callback``
+        with ``admin_consent=True&tenant=…`` or ``error=…&error_description=…``
+        (learn.microsoft.com, "Admin consent on the Microsoft identity platform"); the
+        ``state`` sent along names this tenant, the administrator and a deadline, so
+        the callback accepts only the answer to this request.
+        """
+        self.ensure_one()
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only Settings administrators can ask for admin consent."))
+        tenant = self.sudo()
+        if not (tenant.azure_tenant and tenant.client_id):
+            raise UserError(
+                self.env._(
+                    "Enter the tenant ID and the application (client) ID and save before "
+                    "asking for admin consent."
+                )
+            )
+        state = (
+            f"{secrets.token_urlsafe(24)}.{self.env.uid}."
+            f"{int(time.time()) + ADMIN_CONSENT_LIFETIME}"
+        )
+        tenant.admin_consent_nonce = state
+        url = admin_consent_url(
+            tenant.authority_host,
+            tenant.azure_tenant,
+            tenant.client_id,
+            redirect_uri=self._m365_admin_consent_redirect_uri(),
+            state=state,
+        )
+        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
+
+    @api.model
+    def _m365_admin_consent_tenant(self, state):
+        """The tenant whose admin-consent request ``state`` answers, for this user, in time."""
+        Tenant = self.sudo()
+        if not state or not self.env.user.has_group("base.group_system"):
+            return Tenant
+        tenant = Tenant.search([("admin_consent_nonce", "=", state)], limit=1)
+        try:
+            _token, uid, deadline = state.rsplit(".", 2)
+            valid = int(uid) == self.env.uid and int(deadline) >= time.time()
+        except ValueError:
+            valid = False
+        return tenant if valid else Tenant
+
+    def _m365_record_admin_consent(self, params):
+        """Record Microsoft's answer to the admin-consent page; returns the notice kind.
+
+        Granted: the permissions table is tested again in the background (Microsoft
+        may take a few minutes before app tokens carry the new roles)."""
+        self.ensure_one()
+        tenant = self.sudo()
+        values = {
+            "admin_consent_nonce": False,
+            "admin_consent_date": fields.Datetime.now(),
+        }
+        answered_for = params.get("tenant") or ""
+        configured = (tenant.azure_tenant or "").lower()
+        if params.get("admin_consent") == "True" and not (
+            is_guid(configured) and answered_for and answered_for.lower() != configured
+        ):
+            values.update(
+                admin_consent_state="granted",
+                admin_consent_message=self.env._(
+                    "Admin consent granted by %(user)s for tenant %(tenant)s. The connection "
+                    "is being tested again; Microsoft can take a few minutes before the new "
+                    "permissions show as granted — press Test connection later if some are "
+                    "still missing.",
+                    user=self.env.user.name,
+                    tenant=answered_for or tenant.azure_tenant,
+                ),
+            )
+            tenant.write(values)
+            self._m365_request_test()
+            return "success"
+        if params.get("admin_consent") == "True":
+            message = self.env._(
+                "Admin consent was granted in another tenant (%(answered)s), not in the "
+                "configured tenant %(tenant)s: sign in to Microsoft with an administrator "
+                "of %(tenant)s and grant admin consent again.",
+                answered=answered_for,
+                tenant=tenant.azure_tenant,
+            )
+        else:
+            description = (params.get("error_description") or "").splitlines()
+            message = self.env._(
+                "Microsoft did not grant admin consent (%(error)s): %(description)s The app's "
+                "application permissions stay as they were. Only a Global Administrator or "
+                "Privileged Role Administrator of the tenant can grant them.",
+                error=params.get("error") or self.env._("no answer"),
+                description=(description[0][:300] if description else ""),
+            )
+        values.update(admin_consent_state="refused", admin_consent_message=message)
+        tenant.write(values)
+        return "warning"
+
+    # ------------------------------------------------------------------
+    # Test connection in the background
+    # ------------------------------------------------------------------
+    def action_m365_test_connection_background(self):
+        """Button: test the connection in the background and answer at once.
+
+        The test may wait for Microsoft up to the HTTP time-out per request; the page
+        stays usable, and the result comes as a notification (Odoo's bus) and in the
+        Permissions table and Sync runs."""
+        self.ensure_one()
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._("Only Settings administrators can test the Microsoft 365 connection.")
+            )
+        self._m365_request_test()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Microsoft 365"),
+                "message": self.env._(
+                    "Connection test started in the background. You get a notification "
+                    "when it is done; its result is also in %s."
+                ),
+                "links": [
+                    {
+                        "label": self.env._("Sync runs"),
+                        "url": "/odoo/action-m365_sync.action_m365_sync_run",
+                    }
+                ],
+                "type": "info",
+                "sticky": False,
+            },
+        }
+
+    def _m365_request_test(self):
+        self.sudo().write({"test_requested_by": self.env.uid})
+        cron = self.env.ref("m365_sync.ir_cron_m365_connection_test", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
+
+    @api.model
+    def _m365_cron_test_connections(self):
+        """Scheduled job (triggered by the button): run the tests asked for, tell who asked."""
+        for tenant in self.sudo().search([("test_requested_by", "!=", False)]):
+            requester = tenant.test_requested_by
+            tenant.test_requested_by = False
+            try:
+                action = tenant.with_user(requester).action_test_connection()
+                params = action["params"]
+            except (AccessError, UserError, ValidationError) as exc:
+                params = {"message": str(exc), "type": "danger"}
+            requester._bus_send(
+                "simple_notification",
+                {
+                    "title": self.env._("Microsoft 365: connection test"),
+                    "message": params["message"],
+                    "type": params["type"],
+                    "sticky": params["type"] != "success",
+                },
+            )
+            self.env["ir.cron"]._commit_progress(1)
+
     def _m365_rejected_secret_message(self, exc):
         tenant = self.sudo()
         if tenant.client_secret_set:
             in_use = self.env._(
                 "The secret in use (%(hint)s, saved on %(date)s) is unchanged and still in use.",
                 hint=tenant.client_secret_hint or "…",
-                date=fields.Datetime.to_string(tenant.client_secret_date) or "?",
+                date=format_datetime(self.env, tenant.client_secret_date)
+                if tenant.client_secret_date
+                else "?",
             )
         else:
             in_use = self.env._("No client secret is saved yet.")

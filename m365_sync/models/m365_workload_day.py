@@ -92,6 +92,14 @@ class M365WorkloadDay(models.Model):
         help="Booked (busy + planned) over capacity. Grouped, it is the load of the group "
         "(total booked over total capacity), not an average of days.",
     )
+    load_ratio = fields.Float(
+        string="Load",
+        compute="_compute_figures",
+        store=True,
+        aggregator="avg",
+        help="Load % as a fraction (0.85 is 85 %), for the views that show a % sign. "
+        "Grouped, like Load %: total booked over total capacity.",
+    )
     overloaded = fields.Boolean(
         compute="_compute_figures",
         store=True,
@@ -116,6 +124,7 @@ class M365WorkloadDay(models.Model):
             day.free_hours, day.load_percent, day.overloaded = day_figures(
                 day.capacity_hours, day.busy_hours, day.planned_hours
             )
+            day.load_ratio = round(day.load_percent / 100.0, 4)
 
     @api.depends_context("uid")
     def _compute_is_my_team(self):
@@ -142,11 +151,13 @@ class M365WorkloadDay(models.Model):
     def _read_group_select(self, aggregate_spec, query):
         # The load of a week (or of a team) is its booked time over its capacity,
         # not the average of daily percentages (a day off would weigh like a full day).
-        if aggregate_spec != "load_percent:avg":
+        if aggregate_spec not in ("load_percent:avg", "load_ratio:avg"):
             return super()._read_group_select(aggregate_spec, query)
+        scale = 100.0 if aggregate_spec == "load_percent:avg" else 1.0
         return SQL(
-            "COALESCE(100.0 * SUM(COALESCE(%(busy)s, 0) + COALESCE(%(planned)s, 0))"
+            "COALESCE(%(scale)s * SUM(COALESCE(%(busy)s, 0) + COALESCE(%(planned)s, 0))"
             " / NULLIF(SUM(%(capacity)s), 0), 0)",
+            scale=scale,
             busy=self._field_to_sql(self._table, "busy_hours", query),
             planned=self._field_to_sql(self._table, "planned_hours", query),
             capacity=self._field_to_sql(self._table, "capacity_hours", query),
@@ -210,7 +221,10 @@ class M365WorkloadDay(models.Model):
                     work = {d: shared_work[d] for d in days}
                 mode = modes.get(user.company_id.id, "exact")
                 hours = busy_by_day(work, tz, busy.get(user.id, ()), mode)
-                planned_hours = planned_by_day(work, tz, planned.get(user.id, ()), mode)
+                # Planned time inside an Outlook meeting is booked once (the meeting).
+                planned_hours = planned_by_day(
+                    work, tz, planned.get(user.id, ()), mode, busy.get(user.id, ())
+                )
                 for day in days:
                     capacity = round(sum((e - s).total_seconds() for s, e in work[day]) / 3600, 4)
                     values = {

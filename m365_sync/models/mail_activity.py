@@ -50,6 +50,8 @@ from m365_graph import (
 )
 from m365_graph.sync.activities import APPLICATION, NO_MAILBOX, OWN
 
+from .common import is_utc_zone
+
 #: Models whose activities may be exported.
 EXPORT_MODELS = ("project.task", "project.project")
 #: Fields whose change can change the Outlook event (or whether there is one).
@@ -116,6 +118,12 @@ class MailActivity(models.Model):
         EXPORT_STATES, string="Outlook", compute="_compute_m365_export_status"
     )
     m365_export_status = fields.Text(string="Outlook export", compute="_compute_m365_export_status")
+    m365_outlook_when = fields.Char(
+        string="In Outlook",
+        compute="_compute_m365_outlook_when",
+        help="When the Outlook event of this activity starts and ends (in your time zone): "
+        "the planned start, else the due date at the assignee's working-day start.",
+    )
 
     # ------------------------------------------------------------------
     # Computes
@@ -171,10 +179,43 @@ class MailActivity(models.Model):
                 state = "exported"
                 text = self.env._(
                     "In Outlook (last sent %(when)s).",
-                    when=format_datetime(self.env, link[:1].synced_at) if link else "",
+                    when=format_datetime(self.env, link[:1].synced_at, dt_format="short")
+                    if link
+                    else "",
                 )
             activity.m365_export_state = state
             activity.m365_export_status = text
+
+    @api.depends("m365_planned_start", "m365_planned_duration", "date_deadline", "user_id")
+    @api.depends_context("tz")
+    def _compute_m365_outlook_when(self):
+        exported = self.filtered(lambda a: isinstance(a.id, int) and a.sudo().m365_export)
+        (self - exported).m365_outlook_when = False
+        if not exported:
+            return
+        sudo = exported.sudo()
+        windows = sudo._m365_windows(sudo._m365_projects())
+        tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        for activity in exported:
+            window = windows.get(activity.id)
+            if window is None:
+                activity.m365_outlook_when = False
+                continue
+            text = self.env._(
+                "%(start)s to %(stop)s",
+                start=format_datetime(self.env, window.start, tz=tz, dt_format="short"),
+                stop=format_datetime(self.env, window.stop, tz=tz, dt_format="short"),
+            )
+            if is_utc_zone(activity.user_id.tz):
+                text += " " + self.env._(
+                    "(the assignee's time zone is UTC: set their own in their preferences, "
+                    "or the event starts at UTC working hours)"
+                )
+            activity.m365_outlook_when = text
+
+    def _to_store_defaults(self, target):
+        # The chatter shows when the Outlook event is and how its export went.
+        return [*super()._to_store_defaults(target), "m365_outlook_when", "m365_export_status"]
 
     # ------------------------------------------------------------------
     # ORM

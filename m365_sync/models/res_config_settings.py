@@ -109,6 +109,10 @@ class ResConfigSettings(models.TransientModel):
     m365_last_check_message = fields.Text(related=TENANT + "last_check_message")
     m365_permission_ids = fields.One2many(related=TENANT + "permission_ids")
     m365_admin_consent_url = fields.Char(related=TENANT + "admin_consent_url")
+    m365_admin_consent_state = fields.Selection(related=TENANT + "admin_consent_state")
+    m365_admin_consent_date = fields.Datetime(related=TENANT + "admin_consent_date")
+    m365_admin_consent_message = fields.Text(related=TENANT + "admin_consent_message")
+    m365_test_requested = fields.Boolean(compute="_compute_m365_test_requested")
     m365_run_retention_days = fields.Integer(
         string="Keep sync runs (days)",
         config_parameter=RETENTION_PARAM,
@@ -209,10 +213,24 @@ class ResConfigSettings(models.TransientModel):
         return self.company_id.m365_tenant_id.action_m365_sync_contacts()
 
     def action_m365_test_connection(self):
+        """Save the page, then test in the background (the page never waits for Microsoft)."""
         self.ensure_one()
         # The other settings are saved; a typed secret is only tried (see the tenant).
         self.with_context(m365_test_secret=True).execute()
-        return self.company_id.m365_tenant_id.action_test_connection()
+        return self.company_id.m365_tenant_id.action_m365_test_connection_background()
+
+    def action_m365_admin_consent(self):
+        """Save the page, then open Microsoft's admin-consent page (it comes back to Settings)."""
+        self.ensure_one()
+        self.execute()
+        return self.company_id.m365_tenant_id.action_m365_admin_consent()
+
+    @api.depends("company_id")
+    def _compute_m365_test_requested(self):
+        for settings in self:
+            settings.m365_test_requested = bool(
+                settings.company_id.m365_tenant_id.sudo().test_requested_by
+            )
 
     def action_m365_sync_busy_now(self):
         self.ensure_one()

@@ -19,6 +19,13 @@ them and their workload days: they leave Project → Reporting → Workload (rat
 than show as entirely free) until the exclusion is lifted and the next import
 fills their days in again. A change of
 time zone moves their local days, so their workload is recomputed.
+
+A new user whose e-mail (or login) is the address of a contact imported from
+the Microsoft 365 directory gets that contact as their partner instead of a
+second partner of the same name (Odoo would otherwise create one): the person
+exists once, with their directory data. Contact sync does the same the other
+way round for users created before their contact was imported (see
+``m365.job.contacts._m365_adopt_user_partners``).
 """
 
 import ast
@@ -28,6 +35,8 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
 
 from m365_graph.sync.rules import UploadRules
+
+from .common import is_utc_zone
 
 #: The OAuth outcome left on a user: readable by that user and administrators only.
 NOTICE_FIELDS = frozenset({"m365_notice", "m365_notice_type"})
@@ -58,7 +67,34 @@ class ResUsers(models.Model):
             if "m365_teams_default" not in vals:
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["m365_teams_default"] = company.sudo().m365_teams_default
+            if not vals.get("partner_id"):
+                partner = self._m365_directory_partner(vals)
+                if partner:
+                    vals["partner_id"] = partner.id
         return super().create(vals_list)
+
+    @api.model
+    def _m365_directory_partner(self, vals):
+        """The synchronised contact a new user with these values is, if exactly one."""
+        address = (vals.get("email") or vals.get("login") or "").strip().lower()
+        if "@" not in address:
+            return self.env["res.partner"]
+        company = vals.get("company_id") or self.env.company.id
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [
+                    ("m365_user_id", "!=", False),
+                    ("email_normalized", "=", address),
+                    ("company_id", "in", [False, company]),
+                    ("user_ids", "=", False),
+                ],
+                limit=2,
+            )
+        )
+        partners = partners.with_context(active_test=False).filtered(lambda p: not p.user_ids)
+        return partners if len(partners) == 1 else self.env["res.partner"]
 
     def write(self, vals):
         rezoned = self.filtered(lambda user: "tz" in vals and user.tz != vals["tz"])
@@ -91,6 +127,13 @@ class ResUsers(models.Model):
         string="Personal calendar sync available", compute="_compute_m365_personal_sync"
     )
     m365_ms_calendar_conflict = fields.Boolean(compute="_compute_m365_ms_calendar_conflict")
+    m365_tz_utc = fields.Boolean(
+        string="Time zone not set",
+        compute="_compute_m365_tz_utc",
+        help="The user's time zone is empty or UTC (the default for users created in "
+        "Settings): workload days and the start of activities sent to Outlook are counted "
+        "in UTC, hours away from their working day.",
+    )
 
     # Teams and the privacy/upload rules (m365_graph.sync.rules); see the addon's USAGE.
     # New users take their company's default (create below; not a field default, which
@@ -128,6 +171,7 @@ class ResUsers(models.Model):
             "m365_notice_type",
             "m365_personal_sync",
             "m365_ms_calendar_conflict",
+            "m365_tz_utc",
         ]
 
     def _has_field_access(self, field, operation):
@@ -142,6 +186,11 @@ class ResUsers(models.Model):
     def _compute_m365_personal_sync(self):
         for user in self:
             user.m365_personal_sync = bool(user.sudo().company_id.m365_tenant_id.personal_sync)
+
+    @api.depends("tz")
+    def _compute_m365_tz_utc(self):
+        for user in self:
+            user.m365_tz_utc = is_utc_zone(user.tz)
 
     @api.depends("m365_account_ids.direction")
     def _compute_m365_ms_calendar_conflict(self):

@@ -1,13 +1,26 @@
 import logging
 import socket
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
 from .common import M365SandboxCase
+from .test_admin_consent import simple_notifications
 
 
 @tagged("post_install", "-at_install")
 class TestConnection(M365SandboxCase):
+    def run_background_test(self):
+        """Run the job the button triggered; returns the notification its user got."""
+        self.assertTrue(self.tenant.sudo().test_requested_by, "the button asked for a test")
+        with patch.object(
+            type(self.env["ir.cron"]), "_commit_progress", lambda *a, **k: float("inf")
+        ):
+            self.env["m365.tenant"]._m365_cron_test_connections()
+        self.assertFalse(self.tenant.sudo().test_requested_by)
+        (note,) = simple_notifications(self.env)
+        return note
+
     def _rows(self):
         return {(line.feature, line.permission): line.state for line in self.tenant.permission_ids}
 
@@ -86,12 +99,16 @@ class TestConnection(M365SandboxCase):
         self.tenant.write({"contact_sync": True, "client_secret": "wrong"})
         self.tenant.action_test_connection()
         self.assertEqual(self.tenant.connection_state, "error")
-        # What the button (noSaveDialog) does: save the page, then run the test.
+        # What the button (noSaveDialog) does: save the page, then test in the background.
         settings = self.env["res.config.settings"].create({"m365_client_secret": good})
         action = settings.action_m365_test_connection()
-        self.assertEqual(action["params"]["type"], "success", self.tenant.last_check_message)
+        self.assertEqual(action["params"]["type"], "info")
+        self.assertIn("started in the background", action["params"]["message"])
+        self.assertEqual(self.tenant.connection_state, "error", "not tested yet")
+        params = self.run_background_test()
+        self.assertEqual(params["type"], "success", self.tenant.last_check_message)
         self.assertEqual(self.tenant.connection_state, "ok")
-        self.assertIn("works and is now in use", action["params"]["message"])
+        self.assertIn("works and is now in use", params["message"])
         self.assertEqual(self.tenant.sudo().client_secret, good)
         settings.invalidate_recordset()
         self.assertFalse(settings.m365_client_secret, "the typed secret is not kept")
@@ -105,9 +122,10 @@ class TestConnection(M365SandboxCase):
         self.assertEqual(self.tenant.connection_state, "ok")
         settings = self.env["res.config.settings"].create({"m365_client_secret": "typo"})
         self.assertNotIn("typo", str(settings.web_read({"m365_client_secret": {}})))
-        action = settings.action_m365_test_connection()
-        self.assertEqual(action["params"]["type"], "danger")
-        message = action["params"]["message"]
+        settings.action_m365_test_connection()
+        params = self.run_background_test()
+        self.assertEqual(params["type"], "danger")
+        message = params["message"]
         self.assertIn("was not saved", message)
         self.assertIn(f"The secret in use ({good[:3]}…", message)
         self.assertEqual(self.tenant.sudo().client_secret, good, "the working secret stays")

@@ -210,6 +210,37 @@ class TestContactSync(M365SandboxCase):
         self.assertEqual(user.name, "Megan Bowen")
         self.assertEqual(self.Partner.search_count([("name", "ilike", "Megan")]), 1)
 
+    def test_a_new_user_with_a_synced_contacts_address_is_that_contact(self):
+        self.sync()
+        adele = self.contact("Adele Vance")
+        user = new_test_user(self.env, login="adele", name="Adele Vance", email=upn("Adele Vance"))
+        self.assertEqual(user.partner_id, adele)
+        self.assertEqual(adele.m365_upn, upn("Adele Vance"))
+        self.assertEqual(self.Partner.search_count([("name", "=", "Adele Vance")]), 1)
+        # A second user with the same address gets a partner of their own.
+        other = new_test_user(self.env, login="adele2", name="Adele V.", email=upn("Adele Vance"))
+        self.assertNotEqual(other.partner_id, adele)
+
+    def test_contact_sync_merges_its_contact_into_an_existing_users_partner(self):
+        self.sync()
+        alex = self.contact("Alex Wilber")
+        activity_partner = alex.id
+        # A user made before this module reused contacts: a partner of their own.
+        partner = self.Partner.create({"name": "Alex W.", "email": upn("Alex Wilber")})
+        user = new_test_user(
+            self.env, login="alex", partner_id=partner.id, email=upn("Alex Wilber")
+        )
+        self.assertNotEqual(user.partner_id, alex)
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual(run.updated, 1, run.message)
+        self.assertFalse(self.Partner.browse(activity_partner).exists())
+        self.assertEqual(self.contact("Alex Wilber"), user.partner_id)
+        self.assertEqual(user.partner_id.m365_department, "Marketing")
+        self.assertEqual(self.Partner.search_count([("email", "=ilike", upn("Alex Wilber"))]), 1)
+        # Nothing left to merge: the next run writes nothing.
+        self.assertEqual(self.sync().updated, 0)
+
     def test_file_contacts_under_the_company(self):
         self.tenant.contact_parent_company = True
         self.sync()

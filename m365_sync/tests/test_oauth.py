@@ -76,6 +76,7 @@ class TestOAuthRoundTrip(PersonalSyncMixin, M365SandboxHttpCase):
         self.assertNotIn("Calendars.ReadWrite", scopes)
         self.assertEqual(query["code_challenge_method"], ["S256"])
         self.assertEqual(query["response_mode"], ["query"])
+        self.assertEqual(query["login_hint"], ["adele@odoo.example"], "the user's e-mail")
         self.assertTrue(query["redirect_uri"][0].endswith("/m365_sync/oauth/callback"))
         kind, notice = self.callback(self.authorize(location))
         self.assertEqual(kind, "success", notice)

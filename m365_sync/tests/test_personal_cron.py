@@ -9,6 +9,7 @@ from odoo.tests import tagged
 
 from ..models.m365_account import LOCK_CLASS
 from .common import ADELE, MEGAN, M365SandboxCase, PersonalSyncMixin
+from .test_admin_consent import simple_notifications
 from .test_personal_pull import at
 
 
@@ -227,8 +228,10 @@ class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
             runs = self.env["m365.sync.run"].search_count([])
             self.assertIsNone(account._m365_sync())
             self.assertEqual(self.env["m365.sync.run"].search_count([]), runs)
-            with self.assertRaisesRegex(UserError, "running right now"):
-                account.with_user(self.user).action_sync_now()
+            # The button only asks: the page never waits for the worker holding it.
+            action = account.with_user(self.user).action_sync_now()
+            self.assertIn("Started in the background", action["params"]["message"])
+            self.assertTrue(account.sync_requested)
         finally:
             other.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, account.id])
             other.close()
@@ -237,12 +240,21 @@ class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
     def test_sync_now_button(self):
         self.sandbox.state.add_event(ADELE, "Now", at(1), at(1, 10))
         account = self.connect()
+        self.cron()  # the first pull after connecting
+        self.sandbox.state.add_event(ADELE, "Later", at(2), at(2, 10))
         mine = account.with_user(self.user)
         action = mine.action_sync_now()
         self.assertEqual(action["tag"], "display_notification")
-        self.assertEqual(action["params"]["type"], "success")
-        self.assertIn("1 created", action["params"]["message"])
-        self.assertEqual(self.events(account).mapped("name"), ["Now"])
+        self.assertEqual(action["params"]["type"], "info")
+        self.assertIn("Started in the background", action["params"]["message"])
+        self.assertEqual(action["params"]["links"][0]["label"], "Sync runs")
+        self.assertEqual(self.events(account).mapped("name"), ["Now"], "nothing pulled yet")
+        self.cron()
+        self.assertEqual(sorted(self.events(account).mapped("name")), ["Later", "Now"])
+        note = simple_notifications(self.env)[-1]
+        self.assertEqual(note["type"], "success")
+        self.assertIn("1 created", note["message"])
+        self.assertFalse(account.sync_notify, "told once")
         account.action_pause()
         with self.assertRaisesRegex(UserError, "does not import"):
             mine.action_sync_now()
@@ -250,9 +262,11 @@ class TestPersonalCron(PersonalSyncMixin, M365SandboxCase):
         account.action_resume()
         self.sandbox.state.revoke_refresh_tokens(ADELE)
         self.sandbox.state.advance_clock(3700)
-        action = mine.action_sync_now()
-        self.assertEqual(action["params"]["type"], "danger")
-        self.assertIn("connect the account again", action["params"]["message"])
+        mine.action_sync_now()
+        self.cron()
+        note = simple_notifications(self.env)[-1]
+        self.assertEqual(note["type"], "danger")
+        self.assertIn("connect the account again", note["message"])
         self.assertEqual(account.state, "reconnect")
 
     def test_tokens_are_never_logged(self):

@@ -127,7 +127,8 @@ class TestWorkload(BusyCase):
         company_calendar = self.env.company.resource_calendar_id
         self.event("Lynne Robbins", MONDAY, 7, 9)
         run = self.import_busy()
-        self.assertIn("1 users have no working-time calendar", run.message)
+        self.assertIn("1 user(s) have no working-time calendar", run.message)
+        self.assertIn("working hours were used: Lynne Robbins.", run.message, "named")
         expected = sum(
             a.hour_to - a.hour_from
             for a in company_calendar.attendance_ids

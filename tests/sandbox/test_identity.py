@@ -474,6 +474,20 @@ def test_admin_consent_grants_requested_roles(sandbox, http):
     assert sandbox.state.app.roles == {"User.Read.All", "Calendars.ReadWrite", "Place.Read.All"}
 
 
+def test_admin_consent_without_a_registered_redirect_uri_is_aadsts50011(sandbox, http):
+    """Microsoft's /adminconsent needs a registered redirect URI and redirects nowhere
+    without one (learn.microsoft.com, "Admin consent on the Microsoft identity platform")."""
+    sandbox.state.set_app_roles([])
+    url = f"{sandbox.url}/{sandbox.tenant_id}/adminconsent"
+    for extra in ({}, {"redirect_uri": "https://evil.example/cb"}):
+        response = http.get(
+            url, params={"client_id": sandbox.client_id, **extra}, allow_redirects=False
+        )
+        assert response.status_code == 400 and "AADSTS50011" in response.text
+        assert "Location" not in response.headers
+    assert sandbox.state.app.roles == set(), "nothing granted"
+
+
 def test_admin_consent_denied(sandbox, http):
     sandbox.state.consent = "deny"
     response = http.get(
@@ -483,6 +497,7 @@ def test_admin_consent_denied(sandbox, http):
     )
     params = _redirect_params(response)
     assert params["error"] == "access_denied" and params["state"] == "q"
+    assert params["error_description"].startswith("AADSTS65004")
 
 
 def test_interactive_admin_consent_page(sandbox, http):

@@ -78,6 +78,9 @@ MAX_DETAIL_LINES = 500
 #: requests in a row before it stops as "Graph unavailable" (and resumes later).
 BUSY_BUDGET = {"max_wait": 60.0, "max_failures": 8}
 
+#: How many users without a working-time calendar a busy-time run names.
+FALLBACK_NAMES_SHOWN = 20
+
 
 class M365JobBusy(models.AbstractModel):
     _name = "m365.job.busy"
@@ -661,6 +664,9 @@ class M365JobBusy(models.AbstractModel):
         state["failed"] += failed
         state["days"] += written
         state["fallback"] += len(fallback)
+        # Named, not counted only: an administrator must know whom to give a calendar.
+        names = state.setdefault("fallback_names", [])
+        names += fallback.mapped("name")[: max(FALLBACK_NAMES_SHOWN - len(names), 0)]
         state["cleaned"] = state.get("cleaned", 0) + cleaned
         run._m365_count(
             created=len(creates),
@@ -707,9 +713,18 @@ class M365JobBusy(models.AbstractModel):
         if state.get("fallback"):
             lines.append(
                 self.env._(
-                    "%(count)s users have no working-time calendar: their company's working "
-                    "hours were used.",
+                    "%(count)s user(s) have no working-time calendar, so their company's "
+                    "working hours were used: %(names)s%(more)s. Set one on their employee "
+                    "or user form to count their own hours.",
                     count=state["fallback"],
+                    names=", ".join(state.get("fallback_names") or ()),
+                    more=(
+                        self.env._(
+                            " and %(count)s more", count=state["fallback"] - FALLBACK_NAMES_SHOWN
+                        )
+                        if state["fallback"] > FALLBACK_NAMES_SHOWN
+                        else ""
+                    ),
                 )
             )
         if state.get("directory") == "upn":

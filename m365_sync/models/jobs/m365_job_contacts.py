@@ -274,6 +274,10 @@ class M365JobContacts(models.AbstractModel):
             return
         if baseline:
             self._m365_sweep(state, result)
+        adopted = self._m365_adopt_user_partners(state)
+        if adopted:
+            state.totals["updated"] += adopted
+            run._m365_count(updated=adopted)
         self._m365_flush_notes(state)
         tenant.write(
             {
@@ -507,6 +511,71 @@ class M365JobContacts(models.AbstractModel):
                 state.linked[plan.user_id] = partner
             counts["created"] += len(created)
         return counts, details
+
+    @api.model
+    def _m365_adopt_user_partners(self, state):
+        """Merge a synchronised contact into the partner of the Odoo user it is.
+
+        A user created before their contact was imported (or by a module that
+        bypassed ``res.users.create``) has a partner of their own, and the import
+        created a second one for the same person. When an internal user's login or
+        e-mail is the address of a contact of this tenant that belongs to no user,
+        and the user's partner is not linked to the directory, the imported contact
+        is merged into the user's partner with Odoo's own contact merge (references
+        follow) and the link moves there: one person, one partner. Runs after every
+        round, changed or not. Returns how many partners were merged.
+        """
+        tenant = state.tenant
+        company_ids = [False, tenant.company_id.id]
+        users = (
+            self.env["res.users"]
+            .sudo()
+            .search(
+                [
+                    ("share", "=", False),
+                    ("partner_id.m365_user_id", "=", False),
+                    ("partner_id.company_id", "in", company_ids),
+                ]
+            )
+        )
+        addresses = {}
+        for user in users:
+            for address in {(user.partner_id.email_normalized or ""), (user.login or "").lower()}:
+                if "@" in address:
+                    addresses.setdefault(address, user)
+        if not addresses:
+            return 0
+        synced = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [
+                    ("m365_tenant_id", "=", tenant.id),
+                    ("m365_user_id", "!=", False),
+                    ("email_normalized", "in", list(addresses)),
+                    ("user_ids", "=", False),
+                ]
+            )
+        )
+        Merge = self.env["base.partner.merge.automatic.wizard"].sudo()
+        merged = 0
+        for contact in synced:
+            user = addresses.get(contact.email_normalized)
+            mine = user.partner_id if user else None
+            if not mine or mine.m365_user_id or contact.with_context(active_test=False).user_ids:
+                continue
+            link = {
+                "m365_user_id": contact.m365_user_id,
+                "m365_tenant_id": contact.m365_tenant_id.id,
+                "m365_sync_state": contact.m365_sync_state,
+            }
+            # The unique (user id, company) index: the contact lets go of the link first.
+            contact.with_context(**WRITE_CONTEXT).write({"m365_user_id": False})
+            Merge._merge([contact.id, mine.id], mine, extra_checks=False)
+            mine.with_context(**WRITE_CONTEXT).write(link)
+            state.linked[link["m365_user_id"]] = mine
+            merged += 1
+        return merged
 
     @api.model
     def _m365_candidates(self, tenant, plans, state):

@@ -86,7 +86,10 @@ class M365JobPersonal(models.AbstractModel):
         account = self.env["m365.account"].sudo().browse(unit).exists()
         if account and not run.interrupted:
             account.failure_count = self._m365_failure_streak(unit, STREAK_DISPLAY_LIMIT)
-        return super()._m365_after_unit(unit, run)
+        result = super()._m365_after_unit(unit, run)
+        if account and account.sync_notify and not run.interrupted:
+            account._m365_tell_sync_result(run)
+        return result
 
     @api.model
     def _m365_streak_domain(self, unit):
@@ -154,6 +157,7 @@ class M365JobPersonal(models.AbstractModel):
             account._m365_sync_failed(exc)
             return
         keeper.persist()
+        account._m365_forget_sign_in_notice()
         account.write(
             {
                 "state": "connected",

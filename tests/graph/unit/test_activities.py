@@ -33,7 +33,7 @@ from m365_graph.sync.activities import (
     working_day_start,
 )
 from m365_graph.sync.personal import has_shared_write, needs_consent, scopes_for_direction
-from m365_graph.sync.workload import planned_by_day, work_by_day
+from m365_graph.sync.workload import BusyInterval, busy_by_day, planned_by_day, work_by_day
 
 UTC = timezone.utc
 MEGAN = "megan.bowen@contoso.onmicrosoft.com"
@@ -395,6 +395,49 @@ def test_daily_mode_splits_planned_work_at_local_midnight():
         days[1]: 2.0,
     }
     assert planned_by_day(work, "Europe/Brussels", planned, "exact") == {days[0]: 0.0, days[1]: 0.0}
+
+
+def test_planned_work_inside_an_outlook_meeting_is_booked_once():
+    day = date(2025, 3, 3)
+    work = _work(day, "UTC")
+    planned = [(datetime(2025, 3, 3, 9), datetime(2025, 3, 3, 11))]  # 2 h of work
+    meeting = [BusyInterval(datetime(2025, 3, 3, 10), datetime(2025, 3, 3, 12), False)]
+    for mode in ("exact", "daily"):
+        planned_hours = planned_by_day(work, "UTC", planned, mode, meeting)[day]
+        busy_hours = busy_by_day(work, "UTC", meeting, mode)[day]
+        assert planned_hours == 1.0, mode  # 10:00-11:00 is the meeting's
+        assert planned_hours + busy_hours == 3.0, "09:00-12:00 booked, counted once"
+    # A meeting on another day, or none, changes nothing.
+    other = [BusyInterval(datetime(2025, 3, 4, 9), datetime(2025, 3, 4, 11), False)]
+    assert planned_by_day(work, "UTC", planned, "exact", other) == {day: 2.0}
+    # An all-day appointment books the working hours: nothing planned is added then.
+    all_day = [BusyInterval(datetime(2025, 3, 3), datetime(2025, 3, 4), True)]
+    assert planned_by_day(work, "UTC", planned, "exact", all_day) == {day: 0.0}
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 47), st.integers(1, 16)), max_size=6),
+    st.lists(st.tuples(st.integers(0, 47), st.integers(1, 16)), max_size=6),
+    st.sampled_from(["exact", "daily"]),
+)
+def test_planned_hours_never_exceed_the_time_left_beside_busy(plans, meetings, mode):
+    day = date(2025, 3, 3)
+    work = _work(day, "UTC")
+    base = datetime(2025, 3, 3)
+    planned = [
+        (base + timedelta(minutes=30 * a), base + timedelta(minutes=30 * (a + n))) for a, n in plans
+    ]
+    busy = [
+        BusyInterval(
+            base + timedelta(minutes=30 * a), base + timedelta(minutes=30 * (a + n)), False
+        )
+        for a, n in meetings
+    ]
+    alone = planned_by_day(work, "UTC", planned, mode)[day]
+    beside = planned_by_day(work, "UTC", planned, mode, busy)[day]
+    assert 0.0 <= beside <= alone
+    if not busy:
+        assert beside == alone
 
 
 def test_planned_hours_ignore_empty_items_and_refuse_unknown_modes():

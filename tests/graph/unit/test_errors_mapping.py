@@ -159,3 +159,16 @@ def test_dropped_post_says_it_may_have_been_applied():
         requests.exceptions.ConnectionError("reset"), host="h", timeout=5, maybe_applied=True
     )
     assert "may have been applied" in str(err)
+
+
+def test_every_time_out_message_names_the_http_time_out_alike():
+    """One configured time-out, named the same way whatever timed out."""
+    for exc, words in (
+        (
+            requests.exceptions.ConnectTimeout("x"),
+            "could not reach h within 10 s (the HTTP time-out)",
+        ),
+        (requests.exceptions.ReadTimeout("x"), "h did not answer within 10 s (the HTTP time-out)"),
+        (requests.exceptions.ConnectionError("reset"), "(HTTP time-out 10 s)"),
+    ):
+        assert words in str(transient_from_exception(exc, host="h", timeout=10.0))
