@@ -466,18 +466,20 @@ class CalendarEvent(models.Model):
             return "wait", None
         return "series", master
 
-    def _m365_after_push(self, link, event, created):
-        """The rooms' answers, when Graph already has them (else the room job reads them)."""
-        bookings = self.sudo().m365_room_booking_ids.filtered(lambda b: b.via == "organiser")
-        if bookings:
-            bookings._m365_take_answer({**event.raw, "iCalUId": event.ical_uid})
-
     def _m365_link_values(self, item, event):
         return dict(super()._m365_link_values(item, event), calendar_event_id=self.id)
 
     def _m365_after_push(self, link, event, created):
-        """The Teams meeting Graph made (or did not make) comes back into Odoo."""
+        """What Graph's answer brings back: the rooms' answers, when Graph already has
+        them (else the room job reads them), and the Teams meeting."""
         super()._m365_after_push(link, event, created)
+        bookings = self.sudo().m365_room_booking_ids.filtered(lambda b: b.via == "organiser")
+        if bookings:
+            bookings._m365_take_answer({**event.raw, "iCalUId": event.ical_uid})
+        self._m365_take_teams(event)
+
+    def _m365_take_teams(self, event):
+        """The Teams meeting Graph made (or did not make) comes back into Odoo."""
         if self.recurrence_id:
             return
         url = join_url(event.raw)
