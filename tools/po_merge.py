@@ -41,9 +41,9 @@ def translations(po_path):
     }
 
 
-def merge(addon, lang, memory):
-    pot_path = ROOT / addon / "i18n" / f"{addon}.pot"
-    po_path = ROOT / addon / "i18n" / f"{lang}.po"
+def merge(addon, lang, memory, root=ROOT):
+    pot_path = root / addon / "i18n" / f"{addon}.pot"
+    po_path = root / addon / "i18n" / f"{lang}.po"
     pot = polib.pofile(str(pot_path), wrapwidth=0)
     own = translations(po_path)
     if po_path.exists():
@@ -79,16 +79,16 @@ def merge(addon, lang, memory):
     return empty
 
 
-def main(argv=None):
+def main(argv=None, root=ROOT):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lang", default="de")
     parser.add_argument("addons", nargs="+")
     args = parser.parse_args(argv)
     memory = {}
-    for po_path in sorted(ROOT.glob(f"*/i18n/{args.lang}.po")):
+    for po_path in sorted(root.glob(f"*/i18n/{args.lang}.po")):
         memory.update(translations(po_path))
     for addon in args.addons:
-        merge(addon, args.lang, memory)
+        merge(addon, args.lang, memory, root)
     return 0
 
 
