@@ -30,6 +30,7 @@ from . import (
     test_sync_run,
     test_tenant,
     test_tours,
+    test_translations,
     test_ux,
     test_workload,
 )

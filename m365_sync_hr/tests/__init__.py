@@ -1,1 +1,1 @@
-from . import test_hr
+from . import test_hr, test_translations

@@ -1,1 +1,1 @@
-from . import test_queue
+from . import test_queue, test_translations
