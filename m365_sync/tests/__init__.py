@@ -20,6 +20,7 @@ from . import (
     test_personal_cron,
     test_personal_pull,
     test_personal_pull_series,
+    test_room_notifications,
     test_rooms,
     test_scheduling,
     test_secret_encryption,
