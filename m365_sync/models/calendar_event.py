@@ -406,8 +406,9 @@ class CalendarEvent(models.Model):
             return "wait", None
         return "series", master
 
-    def _m365_after_push(self, link, event, created):
-        """The rooms' answers, when Graph already has them (else the room job reads them)."""
+    def _m365_take_room_answers(self, event):
+        """The rooms' answers, when Graph already has them (else the room job reads
+        them), and the event's iCalUId, which the room calendar's copy keeps."""
         bookings = self.sudo().m365_room_booking_ids.filtered(lambda b: b.via == "organiser")
         if bookings:
             bookings._m365_take_answer({**event.raw, "iCalUId": event.ical_uid})
@@ -416,8 +417,10 @@ class CalendarEvent(models.Model):
         return dict(super()._m365_link_values(item, event), calendar_event_id=self.id)
 
     def _m365_after_push(self, link, event, created):
-        """The Teams meeting Graph made (or did not make) comes back into Odoo."""
+        """The rooms' answers, and the Teams meeting Graph made (or did not make),
+        come back into Odoo."""
         super()._m365_after_push(link, event, created)
+        self._m365_take_room_answers(event)
         if self.recurrence_id:
             return
         url = join_url(event.raw)
