@@ -2,7 +2,7 @@
     "name": "Microsoft 365 Sync — Job Queue",
     "summary": "Runs the Microsoft 365 sync's units of work as OCA queue_job jobs, "
     "spread over several Odoo servers within Microsoft Graph's limits",
-    "version": "19.0.1.0.1",
+    "version": "19.0.1.1.0",
     "category": "Productivity",
     "author": "m365_sync developers",
     "license": "LGPL-3",

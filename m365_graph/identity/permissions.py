@@ -39,6 +39,7 @@ FEATURE_LABELS: dict[str, str] = {
     "personal_sync": "Personal calendar sync",
     "shared_calendars": "Shared and delegated calendars",
     "rooms": "Rooms",
+    "change_notifications": "Change notifications",
     "hr_absences": "Time off and work location to Outlook (HR)",
     "hr_absences_down": "Outlook absences to time off requests (HR)",
     "hr_auto_replies": "Automatic replies for time off (HR)",
@@ -69,6 +70,13 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("shared_calendars", "Calendars.ReadWrite.Shared", DELEGATED, False),
     Requirement("rooms", "Place.Read.All", APPLICATION, True),
     Requirement("rooms", "Calendars.ReadWrite", APPLICATION, True),
+    # Subscriptions to users' and room mailboxes' events (busy time, room calendars):
+    # Microsoft's "Create subscription" permissions table gives Calendars.Read as the
+    # least privileged permission for event resources, delegated and application —
+    # Calendars.ReadBasic.All is not enough
+    # (https://learn.microsoft.com/graph/api/subscription-post-subscriptions#permissions).
+    # Personal calendars subscribe with the account's delegated Calendars.ReadWrite.
+    Requirement("change_notifications", "Calendars.Read", APPLICATION, True),
     # m365_sync_hr: events in employees' calendars (when they have no uploading
     # account); absences down read the busy time already imported.
     Requirement("hr_absences", "Calendars.ReadWrite", APPLICATION, True),

@@ -74,6 +74,12 @@ class M365Room(models.Model):
         "after three days (new and changed rooms take up to 48 hours to show).",
     )
     last_sync = fields.Datetime(string="Calendar read", readonly=True)
+    sync_requested = fields.Boolean(
+        string="Calendar to read",
+        readonly=True,
+        copy=False,
+        help="Microsoft 365 notified a change of the room calendar: the room job reads it.",
+    )
     last_error = fields.Text(string="Calendar error", readonly=True)
     booking_ids = fields.One2many("m365.room.booking", "room_id", string="Bookings")
     booking_count = fields.Integer(compute="_compute_booking_count")
@@ -116,6 +122,11 @@ class M365Room(models.Model):
             self.env["m365.room.booking"].sudo().search(
                 [("room_id", "in", self.ids), ("origin", "=", "outlook"), ("subject", "!=", False)]
             ).write({"subject": False})
+        if {"mapped", "active"} & set(vals) and self.env["m365.subscription"].sudo().search_count(
+            [("room_id", "in", self.ids)], limit=1
+        ):
+            # The room's change-notification subscription goes (or comes) with it.
+            self.env["m365.job.subscription"]._m365_trigger()
         if "mapped" in vals or "active" in vals:
             # An unmapped room is no longer shown: its polled blocks go; bookings made
             # from Odoo stay with their appointment.

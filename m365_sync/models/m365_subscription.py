@@ -3,8 +3,9 @@
 Why this file exists: instead of polling, Odoo asks Graph to POST a notification
 to its webhook (``controllers/webhook.py``) whenever an event of a mailbox is
 created, changed or deleted. A row is one such subscription: the busy time of one
-covered user (application permission, ``users/{id}/events``) or the personal
-calendar of one connected account (delegated, ``me/events``). The rows are kept
+covered user (application permission, ``users/{id}/events``), the calendar of
+one mapped room (application permission, ``users/{room mailbox}/events``) or the
+personal calendar of one connected account (delegated, ``me/events``). The rows are kept
 by ``m365.job.subscription`` (create, renew spread over time, reauthorize,
 recreate, delete); this model only keeps the data and answers the webhook.
 
@@ -86,7 +87,7 @@ class M365Subscription(models.Model):
     )
     company_id = fields.Many2one(related="tenant_id.company_id", store=True, index=True)
     kind = fields.Selection(
-        [("busy", "Busy time"), ("personal", "Personal calendar")],
+        [("busy", "Busy time"), ("personal", "Personal calendar"), ("room", "Room calendar")],
         required=True,
         readonly=True,
         index=True,
@@ -97,6 +98,13 @@ class M365Subscription(models.Model):
         ondelete="set null",
         index=True,
         help="The connected account a personal subscription watches (delegated).",
+    )
+    room_id = fields.Many2one(
+        "m365.room",
+        readonly=True,
+        ondelete="set null",
+        index=True,
+        help="The room whose calendar a room subscription watches (application).",
     )
     user_id = fields.Many2one(
         "res.users", readonly=True, ondelete="cascade", index=True, help="Whose calendar."
@@ -132,7 +140,13 @@ class M365Subscription(models.Model):
     def _compute_display_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))
         for sub in self:
-            who = sub.account_id.display_name or sub.user_id.display_name or sub.mailbox or ""
+            who = (
+                sub.account_id.display_name
+                or sub.room_id.name
+                or sub.user_id.display_name
+                or sub.mailbox
+                or ""
+            )
             sub.display_name = f"{kinds.get(sub.kind, '')}: {who}".strip(": ")
 
     # ------------------------------------------------------------------

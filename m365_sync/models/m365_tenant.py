@@ -79,6 +79,11 @@ FEATURE_FIELDS = {
     "room_sync": ("rooms",),
 }
 
+#: Switches that decide which calendars change notifications watch.
+WATCHED_SWITCHES = frozenset(
+    {"busy_sync", "personal_sync", "room_sync", "notifications_enabled", "notification_base_url"}
+)
+
 
 class M365Tenant(models.Model):
     _name = "m365.tenant"
@@ -549,6 +554,10 @@ class M365Tenant(models.Model):
         result = super().write(vals)
         if new_mode:
             self.env["m365.workload.day"]._m365_schedule_recompute(companies=new_mode.company_id)
+        if WATCHED_SWITCHES & vals.keys():
+            # Subscriptions to create or delete: the subscription job plans them soon,
+            # not at its next quarter hour.
+            self.env["m365.job.subscription"]._m365_trigger()
         return result
 
     @api.model
@@ -585,7 +594,11 @@ class M365Tenant(models.Model):
     # ------------------------------------------------------------------
     def _m365_enabled_features(self):
         self.ensure_one()
-        return [key for name, keys in FEATURE_FIELDS.items() if self[name] for key in keys]
+        features = [key for name, keys in FEATURE_FIELDS.items() if self[name] for key in keys]
+        if self.notifications_enabled and (self.busy_sync or self.room_sync):
+            # Subscriptions to users' and rooms' events (application permission).
+            features.append("change_notifications")
+        return features
 
     def _m365_connection_params(self, client_secret=None):
         """Everything m365_graph needs to authenticate as this app (server side only).

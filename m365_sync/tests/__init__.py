@@ -23,6 +23,7 @@ from . import (
     test_personal_pull,
     test_personal_pull_series,
     test_resource_overview,
+    test_room_notifications,
     test_rooms,
     test_scheduling,
     test_secret_encryption,

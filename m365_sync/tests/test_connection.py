@@ -38,6 +38,8 @@ class TestConnection(M365SandboxCase):
         self.assertEqual(rows[("busy_time", "Calendars.ReadBasic.All")], "granted")
         self.assertEqual(rows[("activity_export", "Calendars.ReadWrite")], "granted")
         self.assertEqual(rows[("rooms", "Place.Read.All")], "granted")
+        # Subscriptions to users' and rooms' events: Calendars.Read, in ReadWrite.
+        self.assertEqual(rows[("change_notifications", "Calendars.Read")], "granted")
         self.assertIn("User.Read.All", self.tenant.granted_roles)
         notes = {line.permission: line.note for line in self.tenant.permission_ids}
         self.assertEqual(notes["Calendars.ReadBasic.All"], "Included in Calendars.ReadWrite")
@@ -62,6 +64,8 @@ class TestConnection(M365SandboxCase):
         self.assertEqual(rows[("personal_sync", "Calendars.ReadWrite")], "user")
         self.assertIn("Calendars.ReadBasic.All", self.tenant.last_check_message)
         self.assertNotIn(("rooms", "Place.Read.All"), rows, "only enabled features are listed")
+        self.assertEqual(rows[("change_notifications", "Calendars.Read")], "missing")
+        self.assertIn("Calendars.Read,", self.tenant.last_check_message)
 
     def test_no_permissions(self):
         self.sandbox.state.set_app_roles([])

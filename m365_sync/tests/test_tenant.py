@@ -44,6 +44,11 @@ class TestTenantSettings(TransactionCase):
         self.assertEqual(self.tenant.sudo().client_secret, "s3cret-value")
         self.assertTrue(self.tenant.client_secret_set)
         self.assertTrue(self.tenant.is_configured)
+        # Change notifications are on by default: their subscriptions need Calendars.Read.
+        self.assertEqual(
+            self.tenant._m365_enabled_features(), ["contacts", "busy_time", "change_notifications"]
+        )
+        self.tenant.notifications_enabled = False
         self.assertEqual(self.tenant._m365_enabled_features(), ["contacts", "busy_time"])
         self.assertEqual(
             self.env["ir.config_parameter"].get_param("m365_sync.run_retention_days"), "30"

@@ -7,8 +7,11 @@ the other in the cron's own process. This addon overrides only that hook: each
 unit becomes one job, run by whichever Odoo server queue_job's runner asks, so a
 large tenant is spread over several servers sharing one database.
 
-- **Channel**: ``root.m365.<kind>`` (``contacts``, ``busy``, ``personal``,
-  ``outbox``), capped by the runner's channel configuration.
+- **Channel**: ``root.m365.<channel>`` of the unit's kind (:data:`CHANNEL_OF`:
+  ``contacts``, ``busy`` — the notified users' units too, since they take the
+  busy shard's lock —, ``personal``, ``outbox``, ``mirror``, ``rooms``,
+  ``subscriptions``, and m365_sync_hr's ``absences``, ``work_location``,
+  ``auto_replies``), capped by the runner's channel configuration.
 - **Identity**: ``identity_key`` = ``m365:<model>:<unit identity>``, so a unit
   waiting in the queue is never queued a second time; a unit whose job is
   already running is not queued either (queue_job's own check only looks at
@@ -60,7 +63,25 @@ MAILBOX_WAIT = 5
 CAP_LOCK_NAMESPACE = 365_013
 #: Channels: one per kind of unit under root.m365 (data/queue_job_channel_data.xml).
 CHANNEL_ROOT = "root.m365"
-KINDS = ("contacts", "busy", "personal", "outbox")
+#: A job's kind (``_m365_job_kind``) → its channel under root.m365. The notified
+#: users of a busy shard (busy_notified) take that shard's lock: they share its
+#: channel rather than racing it from a channel of their own. m365_sync_hr's kinds
+#: have their channels here too (a channel is only a name; this addon does not
+#: depend on m365_sync_hr).
+CHANNEL_OF = {
+    "contacts": "contacts",
+    "busy": "busy",
+    "busy_notified": "busy",
+    "personal": "personal",
+    "outbox": "outbox",
+    "mirror": "mirror",
+    "rooms": "rooms",
+    "subscriptions": "subscriptions",
+    "absences": "absences",
+    "work_location": "work_location",
+    "auto_replies": "auto_replies",
+}
+KINDS = tuple(CHANNEL_OF)
 #: queue_job's retry pattern when an error gives no wait (from try N on: seconds).
 RETRY_PATTERN = {1: 30, 3: 120, 6: 600}
 #: The job method, on every model of the unit-of-work base.
@@ -120,9 +141,9 @@ class M365Job(models.AbstractModel):
 
     @api.model
     def _m365_queue_kind(self):
-        """The kind of unit this model runs: its channel's last part."""
+        """The channel of the kind of unit this model runs: its channel's last part."""
         kind = self._m365_job_kind or self._name.rsplit(".", 1)[-1]
-        return kind if kind in KINDS else None
+        return CHANNEL_OF.get(kind)
 
     @api.model
     def _m365_queue_channel(self):
@@ -321,9 +342,13 @@ class M365Job(models.AbstractModel):
         """The job runner's channels line for an app-wide cap of ``capacity``.
 
         root gets the cap plus two for other addons' jobs; contacts run one at a time
-        (one unit per tenant reads the whole directory); the others share the cap.
+        (one unit per tenant reads the whole directory), and so do rooms (a tenant's
+        room units share the tenant's room lock: side by side, all but one would
+        find it held and leave their room to the room cron); the others share the cap.
         """
         if capacity is None:
             capacity = self._m365_queue_capacity()
         cap = capacity or DEFAULT_CAPACITY
-        return f"root:{cap + 2},{CHANNEL_ROOT}:{cap},{CHANNEL_ROOT}.contacts:1"
+        return (
+            f"root:{cap + 2},{CHANNEL_ROOT}:{cap},{CHANNEL_ROOT}.contacts:1,{CHANNEL_ROOT}.rooms:1"
+        )

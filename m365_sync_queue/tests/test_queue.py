@@ -130,6 +130,72 @@ class TestQueue(BusyCase):
         self.assertEqual(self.Job._m365_queue_channel(), "root.m365.busy")
         self.assertEqual(self.env["m365.job.contacts"]._m365_queue_channel(), "root.m365.contacts")
 
+    def test_every_job_model_has_the_channel_of_its_kind(self):
+        """m365_sync's jobs, and m365_sync_hr's when it is installed (this suite also
+        runs without it): each on its own channel under root.m365, none on the root."""
+        expected = {
+            "m365.job.contacts": "root.m365.contacts",
+            "m365.job.busy": "root.m365.busy",
+            # The notified users of a shard take the shard's lock: the shard's channel.
+            "m365.job.busy.notified": "root.m365.busy",
+            "m365.job.personal": "root.m365.personal",
+            "m365.job.outbox": "root.m365.outbox",
+            "m365.job.mirror": "root.m365.mirror",
+            "m365.job.rooms": "root.m365.rooms",
+            "m365.job.subscription": "root.m365.subscriptions",
+            "m365.job.absences": "root.m365.absences",
+            "m365.job.work_location": "root.m365.work_location",
+            "m365.job.auto_replies": "root.m365.auto_replies",
+        }
+        installed = {name: channel for name, channel in expected.items() if name in self.env}
+        names = self.env["m365.job"]._m365_queue_job_models()
+        self.assertEqual(set(names), set(installed), "every job model is known here")
+        Function = self.env["queue.job.function"]
+        for name, channel in installed.items():
+            self.assertEqual(self.env[name]._m365_queue_channel(), channel, name)
+            function = Function.search(
+                [("name", "=", Function.job_function_name(name, "_m365_queue_run"))]
+            )
+            self.assertEqual(function.channel, channel, name)
+        line = self.env["m365.job"]._m365_queue_channels_config(8)
+        self.assertEqual(line, "root:10,root.m365:8,root.m365.contacts:1,root.m365.rooms:1")
+
+    def test_a_notified_room_is_queued_on_the_rooms_channel(self):
+        """A notification of a room calendar queues that room's unit, once."""
+        self.tenant.room_sync = True
+        room = (
+            self.env["m365.room"]
+            .sudo()
+            .create({"tenant_id": self.tenant.id, "name": "Rainier", "email": "rainier@x.test"})
+        )
+        row = (
+            self.env["m365.subscription"]
+            .sudo()
+            .create(
+                {
+                    "tenant_id": self.tenant.id,
+                    "kind": "room",
+                    "room_id": room.id,
+                    "mailbox": room.email,
+                    "state": "active",
+                    "pending": True,
+                }
+            )
+        )
+        Rooms = self.env["m365.job.rooms"]
+        with trap_jobs() as trap:
+            self.env["m365.job.subscription"]._m365_dispatch_notifications()
+            trap.assert_jobs_count(1, only=Rooms._m365_queue_run)
+            [job] = trap.enqueued_jobs
+        self.assertEqual(job.args[0], {"room": room.id})
+        self.assertEqual(job.channel, "root.m365.rooms")
+        self.assertEqual(job.identity_key, f"m365:m365.job.rooms:rooms:room:{room.id}")
+        self.assertTrue(room.sync_requested)
+        self.assertFalse(row.pending)
+        # The room cron lists the room while its request stands (the job may have
+        # found the tenant's room lock held).
+        self.assertIn({"room": room.id}, Rooms._m365_units(due_only=True))
+
     def test_graph_throttling_and_outages_are_retried_after_graphs_wait(self):
         unit = {"tenant": self.tenant.id, "shard": 0, "of": 3}
         cases = [

@@ -10,11 +10,16 @@ room's blocks at once):
   then polls the calendars of every mapped room (``$batch``, 20 rooms per round
   trip) into ``m365.room.booking`` blocks, and reads the answers of the rooms
   still waiting on the organisers' events.
-* ``{"room": id}`` — one room's calendar and answers. The *Read now* button runs it;
-  it is also the hook for change notifications on a room calendar: a
-  notification handler only has to run (or enqueue) this unit for the room whose
-  calendar changed. Until notifications exist, the tenant unit's polling is the
-  safety net that keeps every room current.
+* ``{"room": id}`` — one room's calendar and answers. The *Read now* button runs it,
+  and so do change notifications: each mapped room's calendar has its
+  subscription (``m365.subscription`` of kind *room*, kept by
+  ``m365.job.subscription``); a notification marks the room ``sync_requested``
+  and dispatches this unit for that one room (inline or as a queue job). A unit
+  that could not run then (the tenant unit held the lock) is listed by this cron
+  while the request stands. While every room subscription of the tenant is
+  active, the tenant unit polls at the safety-net interval
+  (``tenant._m365_poll_minutes``: Settings' "safety poll") instead of the room
+  interval.
 
 A room whose mailbox refuses the app (403 ``ErrorAccessDenied``: an application
 access policy, or the permission missing) or no longer exists (404) keeps its
@@ -58,7 +63,20 @@ class M365JobRooms(models.AbstractModel):
     @api.model
     def _m365_units(self, due_only=True):
         tenants = self.env["m365.tenant"].sudo().search([("room_sync", "=", True)])
-        units = [{"tenant": tenant.id} for tenant in tenants.filtered("is_configured")]
+        tenants = tenants.filtered("is_configured")
+        units = [{"tenant": tenant.id} for tenant in tenants]
+        requested = (
+            self.env["m365.room"]
+            .sudo()
+            .search(
+                [
+                    ("tenant_id", "in", tenants.ids),
+                    ("sync_requested", "=", True),
+                    ("mapped", "=", True),
+                ]
+            )
+        )
+        units += [{"room": room.id} for room in requested]
         if due_only:
             units = [unit for unit in units if self._m365_unit_due(unit)]
         return units
@@ -96,8 +114,14 @@ class M365JobRooms(models.AbstractModel):
     @api.model
     def _m365_unit_due(self, unit):
         tenant = self._m365_tenant_of(unit)
+        if "room" in unit and self.env["m365.room"].sudo().browse(unit["room"]).sync_requested:
+            return True
         last = self._m365_last_run(unit)
-        interval = timedelta(minutes=max(5, tenant.room_interval_minutes or 15))
+        minutes = max(5, tenant.room_interval_minutes or 15)
+        if "tenant" in unit:
+            # Notified rooms: the poll is only the safety net.
+            minutes = tenant._m365_poll_minutes(minutes, "room")
+        interval = timedelta(minutes=minutes)
         return not last or last.start + interval <= fields.Datetime.now()
 
     # ------------------------------------------------------------------
@@ -114,6 +138,10 @@ class M365JobRooms(models.AbstractModel):
         with client as graph:
             if "room" in unit:
                 rooms = Room.browse(unit["room"])
+                # Asked by a notification: answered by this read (a notification that
+                # arrives meanwhile asks again once this transaction is committed).
+                if rooms.sync_requested:
+                    rooms.sync_requested = False
             else:
                 if self._m365_listing_due(tenant):
                     try:
@@ -233,7 +261,7 @@ class M365JobRooms(models.AbstractModel):
                 continue
             with self.env.cr.savepoint():
                 Booking._m365_apply_blocks(room, calendar.slots, low, high, counts)
-            room.write({"last_sync": now, "last_error": False})
+            room.write({"last_sync": now, "last_error": False, "sync_requested": False})
         waiting = Booking._m365_waiting_answers(rooms, low)
         if not waiting:
             return

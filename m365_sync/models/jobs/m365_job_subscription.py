@@ -8,9 +8,12 @@ keeps the ``m365.subscription`` rows in step with what should be watched, and
 hands the notifications the webhook queued to the units that read the mailboxes.
 
 * **Plan** (:meth:`_m365_plan`, no Graph request): a row per covered busy-time
-  user (application permission, ``users/{id}/events``) and per Down/Both account
-  (delegated, ``me/events``) of each tenant whose notifications can be active
-  (public https URL, feature on); rows no longer wanted are marked *to delete*.
+  user (application permission, ``users/{id}/events``), per mapped room (room
+  calendars on: application permission, ``users/{room mailbox}/events``) and per
+  Down/Both account (delegated, ``me/events``) of each tenant whose notifications
+  can be active (public https URL, feature on); rows no longer wanted (a room
+  unmapped or archived, a feature switched off, an account removed) are marked
+  *to delete*.
 * **Units**: ``{"tenant": id}`` does the application rows of a tenant (its own
   lock), ``{"account": id}`` the delegated row of an account under the account's
   lock (the pull's: the same refresh token is never used by two workers). A unit
@@ -32,14 +35,24 @@ hands the notifications the webhook queued to the units that read the mailboxes.
   by the webhook's ``_trigger``): the pending personal rows ask their account's
   pull (``sync_requested``, then ``m365.job.personal``'s unit for that one
   account); the pending busy rows become ``m365.job.busy.notified`` units (just
-  the notified users of one shard). Through ``_m365_dispatch`` both run inline
-  or, with ``m365_sync_queue``, as queue jobs.
+  the notified users of one shard); the pending room rows ask the room job's
+  room unit (``m365.room.sync_requested``, then ``{"room": id}`` of
+  ``m365.job.rooms``: that one room's calendar and answers). Through
+  ``_m365_dispatch`` all run inline or, with ``m365_sync_queue``, as queue jobs.
+
+Permissions: Microsoft's "Create subscription" table lists, for ``event``
+resources, ``Calendars.Read`` (delegated and application) as the least
+privileged permission
+(https://learn.microsoft.com/graph/api/subscription-post-subscriptions#permissions);
+``m365_graph.resources.subscriptions`` names it on a 403, and the tenant's
+``change_notifications`` feature lists it in Settings and Test connection.
 """
 
 import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from m365_graph import GraphError, GraphUnavailable, NotFound, PermissionMissing
 from m365_graph.resources.directory import match_mailboxes, read_directory
@@ -128,12 +141,28 @@ class M365JobSubscription(models.AbstractModel):
                         [("tenant_id", "=", tenant.id), *Account._m365_pull_domain()]
                     ).ids
                 )
-            have_users, have_accounts = set(), set()
+            wanted_rooms = {}
+            if base and tenant.room_sync:
+                wanted_rooms = {
+                    room.id: room.email
+                    for room in self.env["m365.room"]
+                    .sudo()
+                    .search([("tenant_id", "=", tenant.id), ("mapped", "=", True)])
+                    if room.email
+                }
+            have_users, have_accounts, have_rooms = set(), set(), set()
             drop = Sub
             for row in rows.filtered(lambda r: r.state != "removing"):
                 moved = row.graph_id and url and row.notification_url != url
                 if row.kind == "busy" and row.user_id.id in wanted_users and not moved:
                     have_users.add(row.user_id.id)
+                elif (
+                    row.kind == "room"
+                    # A room re-keyed to another mailbox is watched anew.
+                    and wanted_rooms.get(row.room_id.id) == row.mailbox
+                    and not moved
+                ):
+                    have_rooms.add(row.room_id.id)
                 elif row.kind == "personal" and row.account_id.id in wanted_accounts and not moved:
                     have_accounts.add(row.account_id.id)
                 else:
@@ -144,6 +173,16 @@ class M365JobSubscription(models.AbstractModel):
             creates = [
                 {"tenant_id": tenant.id, "kind": "busy", "user_id": uid}
                 for uid in sorted(wanted_users - have_users)
+            ]
+            creates += [
+                {
+                    "tenant_id": tenant.id,
+                    "kind": "room",
+                    "room_id": room_id,
+                    "mailbox": wanted_rooms[room_id],
+                    "resource": events_resource(wanted_rooms[room_id]),
+                }
+                for room_id in sorted(set(wanted_rooms) - have_rooms)
             ]
             accounts = Account.browse(sorted(wanted_accounts - have_accounts))
             creates += [
@@ -441,8 +480,46 @@ class M365JobSubscription(models.AbstractModel):
             self.env["ir.cron"]._commit_progress(0)
         if accounts:
             self.env["m365.job.personal"]._m365_dispatch(accounts.ids)
+        self._m365_dispatch_rooms(Sub.search([("pending", "=", True), ("kind", "=", "room")]))
         Notified = self.env["m365.job.busy.notified"]
         units = Notified._m365_units()
         if units:
             Notified._m365_dispatch(units)
         return True
+
+    @api.model
+    def _m365_dispatch_rooms(self, rows):
+        """Notified room calendars → the room job's unit for each room.
+
+        The room is marked ``sync_requested`` (that makes its unit due) and the rows'
+        ``pending`` cleared in one committed step, so the webhook's ``UPDATE`` never
+        waits on a running read. A room being read right now (its row locked by the
+        room job) is skipped, not waited for: its row stays pending and the next pass
+        (the cron's next minute) asks again, so the change is read after that read.
+        A room whose unit cannot run now (the tenant's room lock is held) keeps its
+        request: the room cron runs it.
+        """
+        if not rows:
+            return
+        rooms = rows.room_id.filtered(
+            lambda r: r.active and r.mapped and r.tenant_id.active and r.tenant_id.room_sync
+        )
+        marked = []
+        if rooms:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE m365_room SET sync_requested = TRUE WHERE id IN (SELECT id FROM "
+                    "m365_room WHERE id = ANY(%s) ORDER BY id FOR UPDATE SKIP LOCKED) "
+                    "RETURNING id",
+                    rooms.ids,
+                )
+            )
+            marked = sorted(room_id for (room_id,) in self.env.cr.fetchall())
+            rooms.invalidate_recordset(["sync_requested"])
+        # Rows of rooms no longer read are done with; those of locked rooms wait.
+        rows.filtered(lambda r: r.room_id.id in marked or r.room_id not in rooms).write(
+            {"pending": False}
+        )
+        self.env["ir.cron"]._commit_progress(0)
+        if marked:
+            self.env["m365.job.rooms"]._m365_dispatch([{"room": room_id} for room_id in marked])

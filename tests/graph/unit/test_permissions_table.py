@@ -34,6 +34,7 @@ def test_table_matches_design():
         ("shared_calendars", "Calendars.ReadWrite.Shared", "delegated", False),
         ("rooms", "Place.Read.All", "application", True),
         ("rooms", "Calendars.ReadWrite", "application", True),
+        ("change_notifications", "Calendars.Read", "application", True),
         ("hr_absences", "Calendars.ReadWrite", "application", True),
         ("hr_absences_down", "Calendars.ReadBasic.All", "application", True),
         ("hr_absences_down", "MailboxSettings.Read", "application", True),
