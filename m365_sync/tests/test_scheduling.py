@@ -1,4 +1,4 @@
-"""Issue 17 through Odoo against the sandbox: Teams meetings on appointments, the
+"""Through Odoo against the sandbox: Teams meetings on appointments, the
 privacy and upload rules, private Outlook appointments as Busy blocks, colleagues'
 availability while scheduling (appointment form, activity dialog) and the busy-only
 mirror between a user's accounts."""

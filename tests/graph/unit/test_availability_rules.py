@@ -1,5 +1,5 @@
 """Availability (getSchedule answers, conflicts, next free slot), privacy/upload rules, Teams
-decisions and the busy-only mirror plan: the pure decisions of issue 17."""
+decisions and the busy-only mirror plan, all pure decisions."""
 
 from __future__ import annotations
 
