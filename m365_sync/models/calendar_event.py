@@ -472,11 +472,12 @@ class CalendarEvent(models.Model):
     def _m365_after_push(self, link, event, created):
         """What Graph's answer brings back: the rooms' answers, when Graph already has
         them (else the room job reads them), and the Teams meeting."""
-        super()._m365_after_push(link, event, created)
+        result = super()._m365_after_push(link, event, created)
         bookings = self.sudo().m365_room_booking_ids.filtered(lambda b: b.via == "organiser")
         if bookings:
             bookings._m365_take_answer({**event.raw, "iCalUId": event.ical_uid})
         self._m365_take_teams(event)
+        return result
 
     def _m365_take_teams(self, event):
         """The Teams meeting Graph made (or did not make) comes back into Odoo."""
