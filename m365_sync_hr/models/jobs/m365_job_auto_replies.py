@@ -29,7 +29,9 @@ from m365_graph import GraphError
 from m365_graph.resources.mailbox_settings import read_auto_replies, set_auto_replies
 from m365_graph.sync.absences import AutoReplies, plan_auto_replies
 
-LOCK_CLASS = 365_013
+# Advisory lock class of its tenant units: 365_013 is m365_sync_queue's app-wide cap
+# (its slots are small integers, like tenant ids), so it must not be used here.
+LOCK_CLASS = 365_016
 UTC = timezone.utc
 
 
